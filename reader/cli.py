@@ -1,0 +1,145 @@
+"""The ``reader`` command line: one clear line and a non-zero exit on bad input."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from reader.config import Settings
+from reader.content.models import Page
+from reader.errors import ReaderError
+
+logger = logging.getLogger(__name__)
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+class CommandError(Exception):
+    """A command-line failure: printed as one line, exit code ``EXIT_FAILURE``."""
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise CommandError(f"invalid settings: {problems}") from None
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from reader.web.app import create_app
+
+    settings = _settings()
+    app = create_app(settings)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False)
+    return 0
+
+
+def _load_page(target: str, settings: Settings) -> Page:
+    from reader.content.extract import extract_page
+    from reader.content.store import ContentStore, slugify
+
+    path = Path(target)
+    if target.endswith(".html") or path.is_file():
+        if not path.is_file():
+            raise CommandError(f"{target}: no such file")
+        size = path.stat().st_size
+        if size > settings.max_page_bytes:
+            raise CommandError(
+                f"{target}: {size} bytes is over the limit of {settings.max_page_bytes} bytes"
+            )
+        return extract_page(
+            path.read_bytes(),
+            slug=slugify(path.stem) or "side",
+            source=str(path),
+            max_bytes=settings.max_page_bytes,
+        )
+    store = ContentStore(settings.pages_dir, max_bytes=settings.max_page_bytes)
+    return store.load(target)
+
+
+def _outline(page: Page) -> str:
+    lines = [f"{page.title}  [{page.slug}, lang={page.lang}]"]
+    if page.updated or page.responsible:
+        meta = []
+        if page.updated:
+            meta.append(f"opdateret {page.updated.isoformat()}")
+        if page.responsible:
+            meta.append(page.responsible.unit)
+            if page.responsible.phone:
+                meta.append(f"tlf. {page.responsible.phone}")
+        lines.append("  " + ", ".join(meta))
+    for section in page.sections:
+        lines.append(f"{'  ' * section.level}# {section.heading}  ({section.id})")
+        texts = {s.id: s.text for s in section.sentences}
+        for block in section.blocks:
+            if block.kind == "heading":
+                continue
+            prefix = f"{block.marker} " if block.marker else ""
+            for index, sentence_id in enumerate(block.sentence_ids):
+                lead = f"[{block.kind}] {prefix}" if index == 0 else " " * (len(block.kind) + 3)
+                lines.append(f"{'  ' * (section.level + 1)}{lead}{texts[sentence_id]}")
+    return "\n".join(lines)
+
+
+def _cmd_extract(args: argparse.Namespace) -> int:
+    page = _load_page(args.target, _settings())
+    if args.json:
+        print(json.dumps(page.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    else:
+        print(_outline(page))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reader", description="Reads Høje-Taastrup Kommune's policy pages aloud in Danish."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more detail")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the service")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    serve.set_defaults(handler=_cmd_serve)
+
+    extract = commands.add_parser("extract", help="print the extracted structure of a page")
+    extract.add_argument("target", metavar="SLUG-OR-FILE")
+    extract.add_argument("--json", action="store_true", help="print JSON instead of an outline")
+    extract.set_defaults(handler=_cmd_extract)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if getattr(args, "port", None) is not None and not 0 < args.port < 65536:
+        parser.error(f"--port must be between 1 and 65535, not {args.port}")
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except (CommandError, ReaderError) as exc:
+        print(f"reader {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,122 @@
+"""All settings of the service, read from the environment (prefix ``READER_``)."""
+
+from __future__ import annotations
+
+from ipaddress import ip_address
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+EngineChoice = Literal["auto", "gtts", "espeak"]
+
+GOOGLE_TTS_URL = "https://translate.google.com/_/TranslateWebserverUi/data/batchexecute"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    """Settings of one reader instance. Each field is an environment variable ``READER_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="READER_", extra="ignore")
+
+    content_dir: Path = Path("content")
+    """Where the pages (``pages/<slug>.html``) and the pronunciation lexicon live."""
+
+    data_dir: Path = Path("var")
+    """Where clips, tracks and manifests are cached. Must be writable."""
+
+    engine: EngineChoice = "auto"
+    """``auto`` = gTTS with espeak-ng as fallback; ``gtts`` or ``espeak`` use one engine only."""
+
+    admin_token: SecretStr | None = None
+    """Bearer token for the editor routes; they are disabled while it is unset."""
+
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Comma-separated origins allowed to fetch the API and audio from a browser (CORS)."""
+
+    base_url: str = "http://127.0.0.1:8000"
+    """The public address of the service, used in absolute links (feeds, ID3 tags, oEmbed)."""
+
+    max_page_bytes: int = Field(default=2_000_000, ge=1_000, le=50_000_000)
+    """Largest page HTML accepted, in bytes."""
+
+    gtts_url: str = GOOGLE_TTS_URL
+    """Google's TTS endpoint. Only ``https``, or ``http`` to a loopback address (tests)."""
+
+    gtts_timeout: float = Field(default=10.0, gt=0, le=120)
+    """Seconds one gTTS request may take before it is retried or given up."""
+
+    gtts_concurrency: int = Field(default=4, ge=1, le=32)
+    """Most gTTS requests in flight at once, across the whole process."""
+
+    gtts_retries: int = Field(default=3, ge=0, le=10)
+    """Retries of one gTTS request after 429, 5xx or a connection error."""
+
+    espeak_speed: int = Field(default=160, ge=80, le=450)
+    """espeak-ng words per minute."""
+
+    espeak_timeout: float = Field(default=30.0, gt=0, le=600)
+    """Seconds one espeak-ng or ffmpeg call may take."""
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+                raise ValueError(
+                    f"READER_ALLOWED_ORIGINS: {origin!r} is not an origin like https://example.dk"
+                )
+        return value
+
+    @field_validator("gtts_url")
+    @classmethod
+    def _check_gtts_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme == "https" and parts.hostname:
+            return value
+        if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
+            return value
+        raise ValueError(
+            "READER_GTTS_URL must be an https:// address (plain http only to a loopback address)"
+        )
+
+    @field_validator("admin_token")
+    @classmethod
+    def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("READER_ADMIN_TOKEN must be at least 16 characters long")
+        return value
+
+    @model_validator(mode="after")
+    def _check_base_url(self) -> Settings:
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("READER_BASE_URL must be an absolute http(s) address")
+        self.base_url = self.base_url.rstrip("/")
+        return self
+
+    @property
+    def pages_dir(self) -> Path:
+        return self.content_dir / "pages"
+
+    @property
+    def lexicon_path(self) -> Path:
+        return self.content_dir / "lexicon.txt"

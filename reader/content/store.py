@@ -1,0 +1,77 @@
+"""The page files under ``content/pages``: listing, slug rules, and extraction cached by mtime."""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from pathlib import Path
+
+from reader.content.extract import extract_page
+from reader.content.models import Page
+from reader.errors import InvalidSlug, PageNotFound, PageTooLarge
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_SLUG_LENGTH = 80
+
+_DANISH_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "ae", "Ø": "oe", "Å": "aa"})
+
+
+def slugify(text: str) -> str:
+    """``"Politikker og Råd"`` → ``"politikker-og-raad"``; æ/ø/å become ae/oe/aa."""
+    text = text.translate(_DANISH_LETTERS)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:MAX_SLUG_LENGTH].strip("-")
+
+
+def check_slug(slug: str) -> str:
+    if len(slug) > MAX_SLUG_LENGTH or not SLUG_RE.fullmatch(slug):
+        raise InvalidSlug(f"Ugyldig side: {slug[:MAX_SLUG_LENGTH]!r}")
+    return slug
+
+
+class ContentStore:
+    """Reads pages from a directory; a page is extracted again only when its file changes."""
+
+    def __init__(self, pages_dir: Path, *, max_bytes: int) -> None:
+        self.pages_dir = pages_dir
+        self.max_bytes = max_bytes
+        self._cache: dict[str, tuple[tuple[int, int], Page]] = {}
+        self._lock = threading.Lock()
+
+    def path(self, slug: str) -> Path:
+        return self.pages_dir / f"{check_slug(slug)}.html"
+
+    def slugs(self) -> list[str]:
+        if not self.pages_dir.is_dir():
+            return []
+        return sorted(
+            p.stem
+            for p in self.pages_dir.glob("*.html")
+            if p.is_file() and SLUG_RE.fullmatch(p.stem)
+        )
+
+    def load(self, slug: str) -> Page:
+        path = self.path(slug)
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            raise PageNotFound(f"Siden {slug!r} findes ikke") from None
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            cached = self._cache.get(slug)
+        if cached and cached[0] == stamp:
+            return cached[1]
+        if stat.st_size > self.max_bytes:
+            raise PageTooLarge(
+                f"{path.name}: {stat.st_size} bytes is over the limit of {self.max_bytes} bytes"
+            )
+        page = extract_page(
+            path.read_bytes(), slug=slug, source=path.name, max_bytes=self.max_bytes
+        )
+        with self._lock:
+            self._cache[slug] = (stamp, page)
+        return page
+
+    def pages(self) -> list[Page]:
+        return [self.load(slug) for slug in self.slugs()]

@@ -1,0 +1,53 @@
+"""One exception base for every expected failure; each carries its HTTP status."""
+
+from __future__ import annotations
+
+
+class ReaderError(Exception):
+    """An expected failure with a message fit to show a citizen, an editor or an operator."""
+
+    status_code = 400
+    title = "Ugyldig forespørgsel"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class PageNotFound(ReaderError):
+    status_code = 404
+    title = "Siden findes ikke"
+
+
+class InvalidSlug(ReaderError):
+    status_code = 404
+    title = "Siden findes ikke"
+
+
+class ContentError(ReaderError):
+    """A page file that cannot be read or extracted (empty, too large, no content)."""
+
+    status_code = 422
+    title = "Siden kan ikke læses"
+
+
+class PageTooLarge(ContentError):
+    status_code = 413
+    title = "Siden er for stor"
+
+
+class TextTooLong(ReaderError):
+    status_code = 413
+    title = "Teksten er for lang"
+
+
+class EngineUnavailable(ReaderError):
+    status_code = 503
+    title = "Oplæsningen er ikke tilgængelig lige nu"
+
+
+class EngineError(ReaderError):
+    """One synthesis call failed (bad answer, timeout, non-zero exit)."""
+
+    status_code = 503
+    title = "Oplæsningen fejlede"

@@ -1,0 +1,1 @@
+"""Written Danish → spoken text → audio from a speech engine."""

@@ -1,0 +1,39 @@
+"""Speech engines: each turns one sentence's spoken text into audio.
+
+Engines know nothing about pages, caching or the clip format: the audio layer converts what an
+engine returns into the one clip format, once, when it caches it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+
+AudioFormat = Literal["mp3", "wav"]
+
+
+@dataclass(frozen=True)
+class RawAudio:
+    """Audio exactly as an engine produced it."""
+
+    data: bytes
+    format: AudioFormat
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """One speech engine with one voice and fixed settings."""
+
+    @property
+    def name(self) -> str:
+        """Short engine name: ``gtts`` or ``espeak``."""
+        ...
+
+    @property
+    def identity(self) -> dict[str, str]:
+        """Everything that changes the sound: engine, voice and settings (part of a clip's key)."""
+        ...
+
+    def synthesize(self, text: str) -> RawAudio:
+        """Speak ``text`` (one sentence, already normalised); raise ``EngineError`` on failure."""
+        ...

@@ -1,0 +1,1 @@
+"""HTTP: the reading view, the JSON API and the audio."""
