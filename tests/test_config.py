@@ -1,0 +1,69 @@
+"""Settings: every one is documented, unsafe values are refused with a message naming the fix."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from reader.config import Settings
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_every_setting_is_in_the_readme_table() -> None:
+    documented = set(re.findall(r"^\| `(READER_[A-Z_]+)`", README.read_text(), re.MULTILINE))
+    declared = {f"READER_{name.upper()}" for name in Settings.model_fields}
+    assert declared == documented
+
+
+def test_defaults_are_the_embedded_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings()
+    assert settings.content_dir == Path("content")
+    assert settings.data_dir == Path("var")
+    assert settings.engine == "auto"
+    assert settings.admin_token is None
+    assert settings.allowed_origins == []
+
+
+def test_origins_are_read_as_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("READER_ALLOWED_ORIGINS", "https://www.htk.dk, https://intra.htk.dk/")
+    assert Settings().allowed_origins == ["https://www.htk.dk", "https://intra.htk.dk"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("READER_ENGINE", "festival", "READER_ENGINE"),
+        ("READER_GTTS_URL", "http://translate.google.com/x", "READER_GTTS_URL"),
+        ("READER_GTTS_URL", "ftp://127.0.0.1/x", "READER_GTTS_URL"),
+        ("READER_ADMIN_TOKEN", "short", "at least 16"),
+        ("READER_ALLOWED_ORIGINS", "www.htk.dk", "READER_ALLOWED_ORIGINS"),
+        ("READER_ALLOWED_ORIGINS", "https://www.htk.dk/sti", "READER_ALLOWED_ORIGINS"),
+        ("READER_GTTS_CONCURRENCY", "0", "greater than or equal to 1"),
+        ("READER_BASE_URL", "htk.dk", "READER_BASE_URL"),
+        ("READER_MAX_PAGE_BYTES", "-1", "greater than or equal"),
+    ],
+)
+def test_unsafe_values_are_refused_at_start_up(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    text = str(caught.value)
+    assert message in text or name.removeprefix("READER_").lower() in text
+
+
+def test_http_to_loopback_is_allowed_for_a_local_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("READER_GTTS_URL", "http://127.0.0.1:9999/batchexecute")
+    assert Settings().gtts_url == "http://127.0.0.1:9999/batchexecute"
+
+
+def test_the_admin_token_never_shows_in_a_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("READER_ADMIN_TOKEN", "s3cret-token-0123456789")
+    settings = Settings()
+    assert "s3cret" not in repr(settings)
+    assert "s3cret" not in str(settings.model_dump())
