@@ -1,0 +1,152 @@
+"""The espeak-ng engine, run for real."""
+
+from __future__ import annotations
+
+import io
+import struct
+import wave
+from pathlib import Path
+
+import pytest
+
+from reader.config import Settings
+from reader.errors import EngineError
+from reader.speech.engines import Engine
+from reader.speech.engines.espeak import EspeakEngine, fix_wav_sizes
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def engine() -> EspeakEngine:
+    return EspeakEngine(Settings())
+
+
+def duration(data: bytes) -> float:
+    with wave.open(io.BytesIO(data), "rb") as clip:
+        assert clip.getnchannels() == 1 and clip.getsampwidth() == 2
+        return clip.getnframes() / clip.getframerate()
+
+
+def test_a_sentence_becomes_a_valid_wav_with_true_header_sizes(engine: EspeakEngine) -> None:
+    audio = engine.synthesize("Høje-Taastrup Kommune har en ny politik for borgerinddragelse.")
+    assert audio.format == "wav"
+    data = audio.data
+    assert struct.unpack_from("<I", data, 4)[0] == len(data) - 8
+    assert data[36:40] == b"data" and struct.unpack_from("<I", data, 40)[0] == len(data) - 44
+    assert 2.0 < duration(data) < 10.0
+
+
+def test_a_slower_speed_gives_longer_audio() -> None:
+    text = "Det er vigtigt at borgerne bliver hørt, før byrådet træffer en beslutning."
+    slow = EspeakEngine(Settings(espeak_speed=100)).synthesize(text)
+    fast = EspeakEngine(Settings(espeak_speed=300)).synthesize(text)
+    assert duration(slow.data) > 2 * duration(fast.data)
+
+
+@pytest.mark.parametrize("text", ["--help", "-v en --version", "-f /etc/passwd", "--stdout -w x"])
+def test_text_that_looks_like_options_is_spoken_not_obeyed(
+    engine: EspeakEngine, text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert 0.3 < duration(engine.synthesize(text).data) < 10.0
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n"])
+def test_nothing_to_say_is_an_engine_error(engine: EspeakEngine, text: str) -> None:
+    with pytest.raises(EngineError):
+        engine.synthesize(text)
+
+
+def test_identity_names_the_voice_speed_and_version() -> None:
+    engine = EspeakEngine(Settings(espeak_speed=180))
+    assert isinstance(engine, Engine) and engine.name == "espeak"
+    identity = engine.identity
+    assert identity["engine"] == "espeak" and identity["voice"] == "da"
+    assert identity["speed"] == "180"
+    assert identity["version"].startswith("eSpeak NG") and "Data at" not in identity["version"]
+    assert EspeakEngine.available()
+
+
+def _fake_binary(directory: Path, script: str) -> None:
+    binary = directory / "espeak-ng"
+    binary.write_text(f"#!/bin/sh\n{script}\n")
+    binary.chmod(0o755)
+
+
+def test_a_failing_binary_is_an_engine_error_with_its_first_stderr_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_binary(tmp_path, "echo 'Error: voice data missing' >&2\necho second >&2\nexit 3")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(EngineError, match=r"\(3\): Error: voice data missing$"):
+        EspeakEngine(Settings()).synthesize("Hej.")
+
+
+def test_output_that_is_not_wav_is_an_engine_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_binary(tmp_path, "echo 'usage: espeak-ng [options]'")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(EngineError):
+        EspeakEngine(Settings()).synthesize("Hej.")
+
+
+def test_a_hanging_binary_times_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_binary(tmp_path, "exec sleep 30")
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    with pytest.raises(EngineError, match="0.2 s"):
+        EspeakEngine(Settings(espeak_timeout=0.2)).synthesize("Hej.")
+
+
+def test_a_missing_binary_is_unavailable_and_an_engine_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    engine = EspeakEngine(Settings())
+    assert not engine.available()
+    assert engine.identity["version"] == "unknown"
+    with pytest.raises(EngineError):
+        engine.synthesize("Hej.")
+
+
+def _wav_with_placeholder_sizes(frames: bytes, extra_chunk: bytes = b"") -> bytes:
+    fmt = struct.pack("<HHIIHH", 1, 1, 22050, 44100, 2, 16)
+    return (
+        b"RIFF\xff\xff\xff\x7fWAVE"
+        + b"fmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + extra_chunk
+        + b"data\xff\xff\xff\x7f"
+        + frames
+    )
+
+
+@pytest.mark.parametrize(
+    "extra_chunk", [b"", b"LIST" + struct.pack("<I", 3) + b"abc\x00"], ids=["plain", "odd-chunk"]
+)
+def test_fixed_sizes_make_a_wav_that_python_reads(extra_chunk: bytes) -> None:
+    frames = b"\x01\x00" * 2205
+    fixed = fix_wav_sizes(_wav_with_placeholder_sizes(frames, extra_chunk))
+    assert struct.unpack_from("<I", fixed, 4)[0] == len(fixed) - 8
+    with wave.open(io.BytesIO(fixed), "rb") as clip:
+        assert clip.getnframes() == 2205
+        assert clip.readframes(2205) == frames
+
+
+def test_half_a_sample_at_the_end_is_dropped() -> None:
+    fixed = fix_wav_sizes(_wav_with_placeholder_sizes(b"\x01\x00" * 10 + b"\x01"))
+    with wave.open(io.BytesIO(fixed), "rb") as clip:
+        assert clip.getnframes() == 10
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"usage: espeak-ng", b"RIFF\x00\x00\x00\x00WAVE", _wav_with_placeholder_sizes(b"")],
+    ids=["empty", "text", "no-chunks", "no-samples"],
+)
+def test_broken_wav_is_rejected(data: bytes) -> None:
+    with pytest.raises(ValueError):
+        fix_wav_sizes(data)
