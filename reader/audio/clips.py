@@ -1,0 +1,269 @@
+"""The clip cache: one MP3 per (engine, voice, settings, spoken text), made at most once.
+
+Clips live under ``data_dir/clips/<2 hex>/<key>.mp3`` with a sidecar ``<key>.json``. The sidecar
+is written after the MP3 and is the mark of a finished clip: a crash in between leaves an MP3
+that nobody serves and that the next request simply makes again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from reader._atomic import write_atomic
+from reader.audio.codec import FORMAT_VERSION, frames_to_ms, make_clip_audio
+from reader.errors import EngineError, EngineUnavailable
+from reader.speech.engines import Engine
+
+logger = logging.getLogger(__name__)
+
+
+class Breaker(Protocol):
+    """What the cache needs of a circuit breaker guarding the primary engine."""
+
+    def allow(self) -> bool: ...
+
+    def record_success(self) -> None: ...
+
+    def record_failure(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One cached sentence clip in the clip format."""
+
+    key: str
+    path: Path
+    frames: int
+    engine: str
+    degraded: bool
+    """Made by a fallback engine while the preferred one was unavailable."""
+    synthesized: bool = False
+    """Made just now, by this call or by the one it waited for (False: found in the cache)."""
+
+    @property
+    def duration_ms(self) -> float:
+        return frames_to_ms(self.frames)
+
+
+def clip_key(engine: Engine, text: str) -> str:
+    """The content hash naming a clip: engine identity, spoken text and clip format version."""
+    canonical = json.dumps(
+        {"engine": engine.name, "identity": engine.identity, "text": text, "v": FORMAT_VERSION},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ClipStatsSnapshot:
+    hits: int
+    misses: int
+    joined: int
+    """Calls that waited for the same clip being made by another call."""
+    engine_calls: dict[str, int]
+    engine_failures: dict[str, int]
+    engine_seconds: dict[str, float]
+    """Time spent in ``synthesize`` (failed calls: until the failure), by engine."""
+
+
+@dataclass
+class ClipStats:
+    """Thread-safe counters of the cache, read by the metrics endpoint and the build summary."""
+
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _hits: int = 0
+    _misses: int = 0
+    _joined: int = 0
+    _calls: dict[str, int] = field(default_factory=dict)
+    _failures: dict[str, int] = field(default_factory=dict)
+    _seconds: dict[str, float] = field(default_factory=dict)
+
+    def hit(self) -> None:
+        with self._lock:
+            self._hits += 1
+
+    def miss(self) -> None:
+        with self._lock:
+            self._misses += 1
+
+    def join(self) -> None:
+        with self._lock:
+            self._joined += 1
+
+    def engine_call(self, engine: str, seconds: float, failed: bool) -> None:
+        with self._lock:
+            self._calls[engine] = self._calls.get(engine, 0) + 1
+            self._seconds[engine] = self._seconds.get(engine, 0.0) + seconds
+            if failed:
+                self._failures[engine] = self._failures.get(engine, 0) + 1
+
+    def snapshot(self) -> ClipStatsSnapshot:
+        with self._lock:
+            return ClipStatsSnapshot(
+                hits=self._hits,
+                misses=self._misses,
+                joined=self._joined,
+                engine_calls=dict(self._calls),
+                engine_failures=dict(self._failures),
+                engine_seconds=dict(self._seconds),
+            )
+
+
+class ClipCache:
+    """Clips by spoken text, made with the first engine that can, reused ever after.
+
+    ``engines`` is the order of preference: ``[gtts, espeak]`` in auto mode, one engine
+    otherwise. ``breaker`` guards the first engine only. A clip made by a later engine is
+    *degraded*; it is served until the first engine is allowed again, and then made anew.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        engines: Sequence[Engine],
+        breaker: Breaker | None = None,
+        decode_timeout: float = 30.0,
+    ) -> None:
+        if not engines:
+            raise ValueError("at least one engine is needed")
+        self.root = data_dir / "clips"
+        self.engines = tuple(engines)
+        self.breaker = breaker
+        self.stats = ClipStats()
+        self._decode_timeout = decode_timeout
+        self._lock = threading.Lock()
+        self._in_flight: dict[str, Future[Clip]] = {}
+
+    def mp3_path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.mp3"
+
+    def sidecar_path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+    def lookup(self, text: str) -> Clip | None:
+        """The clip that ``get_or_make`` would serve without synthesising, if there is one."""
+        for rank, engine in enumerate(self.engines):
+            clip = self._load(clip_key(engine, text), degraded=rank > 0)
+            if clip is not None:
+                return clip
+        return None
+
+    def get_or_make(self, text: str) -> Clip:
+        """The clip for ``text``, synthesised if needed; ``EngineUnavailable`` if no engine can.
+
+        Concurrent calls for the same text share one synthesis: the others wait for it and get
+        its clip or its exception.
+        """
+        flight = clip_key(self.engines[0], text)
+        with self._lock:
+            future = self._in_flight.get(flight)
+            leader = future is None
+            if future is None:
+                future = self._in_flight[flight] = Future()
+        if not leader:
+            self.stats.join()
+            return future.result()
+        try:
+            clip = self._resolve(text)
+        except BaseException as error:
+            future.set_exception(error)
+            raise
+        else:
+            future.set_result(clip)
+            return clip
+        finally:
+            with self._lock:
+                del self._in_flight[flight]
+
+    def _resolve(self, text: str) -> Clip:
+        primary, *fallbacks = self.engines
+        key = clip_key(primary, text)
+        clip = self._load(key, degraded=False)
+        if clip is not None:
+            self.stats.hit()
+            return clip
+        failures: list[str] = []
+        if self.breaker is None or self.breaker.allow():
+            try:
+                clip = self._make(primary, key, text, degraded=False)
+            except EngineError as error:
+                failures.append(f"{primary.name}: {error.message}")
+                if self.breaker is not None:
+                    self.breaker.record_failure()
+            else:
+                if self.breaker is not None:
+                    self.breaker.record_success()
+                self.stats.miss()
+                return clip
+        else:
+            failures.append(f"{primary.name}: paused after repeated failures")
+        for engine in fallbacks:
+            key = clip_key(engine, text)
+            clip = self._load(key, degraded=True)
+            if clip is not None:
+                self.stats.hit()
+                return clip
+            try:
+                clip = self._make(engine, key, text, degraded=True)
+            except EngineError as error:
+                failures.append(f"{engine.name}: {error.message}")
+                continue
+            self.stats.miss()
+            return clip
+        logger.warning("no engine could speak %r: %s", text[:60], "; ".join(failures))
+        raise EngineUnavailable("Ingen stemme kan læse teksten op lige nu. Prøv igen senere.")
+
+    def _make(self, engine: Engine, key: str, text: str, degraded: bool) -> Clip:
+        started = time.perf_counter()
+        try:
+            raw = engine.synthesize(text)
+            seconds = time.perf_counter() - started
+            audio = make_clip_audio(raw, self._decode_timeout)  # undecodable audio: EngineError
+        except EngineError:
+            self.stats.engine_call(engine.name, time.perf_counter() - started, failed=True)
+            raise
+        self.stats.engine_call(engine.name, seconds, failed=False)
+        path = self.mp3_path(key)
+        write_atomic(path, audio.data)
+        sidecar = {
+            "engine": engine.name,
+            "voice": engine.identity.get("voice", ""),
+            "degraded": degraded,
+            "frames": audio.frames,
+            "duration_ms": round(audio.duration_ms, 3),
+            "text_sha": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        }
+        write_atomic(self.sidecar_path(key), json.dumps(sidecar).encode("utf-8"))
+        return Clip(key, path, audio.frames, engine.name, degraded, synthesized=True)
+
+    def _load(self, key: str, degraded: bool) -> Clip | None:
+        """The finished clip ``key``, or None (no sidecar yet, or a sidecar that is unusable)."""
+        sidecar = self.sidecar_path(key)
+        try:
+            meta = json.loads(sidecar.read_bytes())
+            frames = meta["frames"]
+            engine = meta["engine"]
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError):
+            logger.warning("ignoring unreadable clip sidecar %s", sidecar)
+            return None
+        path = self.mp3_path(key)
+        if not isinstance(frames, int) or frames < 1 or not isinstance(engine, str):
+            logger.warning("ignoring clip sidecar with bad fields %s", sidecar)
+            return None
+        if not path.is_file():
+            logger.warning("clip sidecar %s has no mp3", sidecar)
+            return None
+        return Clip(key, path, frames, engine, degraded)

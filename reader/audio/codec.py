@@ -1,0 +1,421 @@
+"""The one clip format: engine audio in, clean CBR MP3 frames out.
+
+Every clip is MPEG-2 Layer III, mono, 22050 Hz, 48 kbit/s CBR, with no ID3 tag and no
+Xing/Info frame, so a track is assembled by concatenating frames without decoding anything.
+WAV input (espeak-ng) is handled in-process; MP3 input (gTTS) takes one ffmpeg subprocess.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import subprocess
+import wave
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final, Literal
+
+import lameenc
+import numpy as np
+import numpy.typing as npt
+
+from reader.errors import EngineError
+from reader.speech.engines import AudioFormat, RawAudio
+
+logger = logging.getLogger(__name__)
+
+Pcm = npt.NDArray[np.int16]
+MpegVersion = Literal["1", "2", "2.5"]
+
+FORMAT_VERSION: Final = 1
+"""Part of every clip key: raise it when anything below changes how a clip sounds."""
+
+SAMPLE_RATE: Final = 22050
+BITRATE_KBPS: Final = 48
+SAMPLES_PER_FRAME: Final = 576
+FRAME_MS: Final = SAMPLES_PER_FRAME * 1000 / SAMPLE_RATE  # 26.122... ms
+
+LAME_QUALITY: Final = 3
+"""2 is LAME's best and ~300x real time here, 3 is ~390x, 5 is ~480x: 3 costs little and is
+indistinguishable from 2 at 48 kbit/s speech."""
+
+EDGE_SILENCE_MS: Final = 30
+"""Silence kept at both ends of a clip, so that a frame-boundary artefact falls in silence."""
+TARGET_RMS_DBFS: Final = -20.0
+"""Loudness of speech in every clip (RMS over the voiced parts)."""
+CEILING_DBFS: Final = -1.0
+"""No sample goes above this after normalisation; peaks over it are limited, not clipped."""
+SILENCE_FLOOR_DBFS: Final = -50.0
+TRIM_BELOW_PEAK_DB: Final = 40.0
+GATE_BELOW_LOUDEST_DB: Final = 30.0
+MAX_GAIN_DB: Final = 40.0
+
+_BLOCK = SAMPLE_RATE // 200  # 5 ms: trimming and limiter resolution
+_WINDOW = SAMPLE_RATE // 50  # 20 ms: loudness measurement windows
+
+FFMPEG = "ffmpeg"
+
+
+class Mp3FormatError(ValueError):
+    """Bytes that are not a well-formed MP3 stream (or not in the clip format)."""
+
+
+def frames_to_ms(frames: int) -> float:
+    return frames * FRAME_MS
+
+
+def ms_to_frames(ms: float) -> int:
+    """The whole number of clip frames closest to ``ms`` milliseconds."""
+    return max(0, round(ms / FRAME_MS))
+
+
+# --- MP3 frames -----------------------------------------------------------------------------
+
+_VERSIONS: dict[int, MpegVersion] = {0b00: "2.5", 0b10: "2", 0b11: "1"}
+_LAYERS = {0b01: 3, 0b10: 2, 0b11: 1}
+_SAMPLE_RATES: dict[MpegVersion, tuple[int, int, int]] = {
+    "1": (44100, 48000, 32000),
+    "2": (22050, 24000, 16000),
+    "2.5": (11025, 12000, 8000),
+}
+# kbit/s by bitrate index 1..14; index 0 ("free format") and 15 are rejected.
+_BITRATES: dict[tuple[bool, int], tuple[int, ...]] = {
+    (True, 1): (32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
+    (True, 2): (32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
+    (True, 3): (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    (False, 1): (32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256),
+    (False, 2): (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+    (False, 3): (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+_INFO_TAGS = (b"Xing", b"Info")
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One MPEG audio frame found in a byte stream."""
+
+    offset: int
+    length: int
+    version: MpegVersion
+    layer: int
+    bitrate_kbps: int
+    sample_rate: int
+    padding: bool
+    mono: bool
+    samples: int
+    info_tag: bool
+    """A Xing/Info/VBRI frame: encoder metadata, no audio (decoders do not play it)."""
+    reservoir_bytes: int
+    """Layer III ``main_data_begin``: how many bytes of earlier frames this frame reuses."""
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.length
+
+    @property
+    def in_clip_format(self) -> bool:
+        return (
+            self.version == "2"
+            and self.layer == 3
+            and self.mono
+            and self.sample_rate == SAMPLE_RATE
+            and self.bitrate_kbps == BITRATE_KBPS
+        )
+
+
+def _id3v2_size(data: bytes, position: int) -> int:
+    """Length of the ID3v2 tag at ``position`` (header included), or 0 if there is none."""
+    if data[position : position + 3] != b"ID3" or len(data) < position + 10:
+        return 0
+    size_bytes = data[position + 6 : position + 10]
+    if any(byte & 0x80 for byte in size_bytes):
+        raise Mp3FormatError(f"bad ID3v2 size at byte {position}")
+    size = 0
+    for byte in size_bytes:
+        size = (size << 7) | byte
+    footer = 10 if data[position + 5] & 0x10 else 0
+    return 10 + size + footer
+
+
+def _parse_header(data: bytes, position: int) -> Frame:
+    if len(data) - position < 4:
+        raise Mp3FormatError(f"truncated frame header at byte {position}")
+    header = int.from_bytes(data[position : position + 4], "big")
+    if header >> 21 != 0x7FF:
+        raise Mp3FormatError(f"no frame sync at byte {position}")
+    version = _VERSIONS.get((header >> 19) & 0b11)
+    layer = _LAYERS.get((header >> 17) & 0b11)
+    if version is None or layer is None:
+        raise Mp3FormatError(f"reserved MPEG version or layer at byte {position}")
+    protected = not (header >> 16) & 1
+    bitrate_index = (header >> 12) & 0b1111
+    rate_index = (header >> 10) & 0b11
+    padding = bool((header >> 9) & 1)
+    mono = (header >> 6) & 0b11 == 0b11
+    if bitrate_index in (0, 15):
+        raise Mp3FormatError(f"free-format or bad bitrate at byte {position}")
+    if rate_index == 3:
+        raise Mp3FormatError(f"reserved sample rate at byte {position}")
+    if header & 0b11 == 0b10:
+        raise Mp3FormatError(f"reserved emphasis at byte {position}")
+    bitrate = _BITRATES[(version == "1", layer)][bitrate_index - 1]
+    sample_rate = _SAMPLE_RATES[version][rate_index]
+    if layer == 1:
+        samples = 384
+        length = (12 * bitrate * 1000 // sample_rate + padding) * 4
+    else:
+        samples = 576 if layer == 3 and version != "1" else 1152
+        length = samples // 8 * bitrate * 1000 // sample_rate + padding
+    if len(data) - position < length:
+        raise Mp3FormatError(f"truncated frame at byte {position}")
+
+    body = position + 4 + (2 if protected else 0)
+    info_tag = False
+    reservoir = 0
+    if layer == 3:
+        if version == "1":
+            side_info = 17 if mono else 32
+            reservoir = int.from_bytes(data[body : body + 2], "big") >> 7
+        else:
+            side_info = 9 if mono else 17
+            reservoir = data[body]
+        info_tag = data[body + side_info : body + side_info + 4] in _INFO_TAGS
+        info_tag = info_tag or data[position + 36 : position + 40] == b"VBRI"
+    return Frame(
+        offset=position,
+        length=length,
+        version=version,
+        layer=layer,
+        bitrate_kbps=bitrate,
+        sample_rate=sample_rate,
+        padding=padding,
+        mono=mono,
+        samples=samples,
+        info_tag=info_tag,
+        reservoir_bytes=reservoir,
+    )
+
+
+def iter_frames(data: bytes) -> Iterator[Frame]:
+    """Every frame of an MP3 stream, strictly: anything that is not a frame is an error.
+
+    ID3v2 tags (anywhere between frames) and a trailing 128-byte ID3v1 tag are skipped.
+    Raises ``Mp3FormatError`` at the first byte that belongs to neither.
+    """
+    position = 0
+    while position < len(data):
+        tag = _id3v2_size(data, position)
+        if tag:
+            position += tag
+            continue
+        if len(data) - position == 128 and data[position : position + 3] == b"TAG":
+            return
+        frame = _parse_header(data, position)
+        yield frame
+        position = frame.end
+    if position > len(data):
+        raise Mp3FormatError("ID3v2 tag runs past the end of the data")
+
+
+@dataclass(frozen=True)
+class EncodedAudio:
+    """Clip-format MP3 frames, nothing else, and how many there are."""
+
+    data: bytes
+    frames: int
+
+    @property
+    def duration_ms(self) -> float:
+        return frames_to_ms(self.frames)
+
+
+def clean_frames(data: bytes) -> EncodedAudio:
+    """Keep only the audio frames of ``data`` and check they are all in the clip format."""
+    kept: list[bytes] = []
+    for frame in iter_frames(data):
+        if frame.info_tag:
+            continue
+        if not frame.in_clip_format:
+            raise Mp3FormatError(
+                f"frame at byte {frame.offset} is MPEG-{frame.version} layer {frame.layer}, "
+                f"{frame.sample_rate} Hz, {frame.bitrate_kbps} kbit/s, not the clip format"
+            )
+        kept.append(data[frame.offset : frame.end])
+    return EncodedAudio(b"".join(kept), len(kept))
+
+
+def count_frames(data: bytes) -> int:
+    """The number of audio frames (tags and Xing/Info frames not counted)."""
+    return sum(1 for frame in iter_frames(data) if not frame.info_tag)
+
+
+# --- PCM in ---------------------------------------------------------------------------------
+
+
+def to_pcm(raw: RawAudio, timeout: float = 30.0) -> Pcm:
+    """Engine audio as 16-bit mono samples at 22050 Hz; ``EngineError`` if it is not audio."""
+    if raw.format == "wav":
+        pcm = _wav_to_pcm(raw.data)
+        if pcm is not None:
+            return pcm
+    return _ffmpeg_to_pcm(raw.data, raw.format, timeout)
+
+
+def _wav_to_pcm(data: bytes) -> Pcm | None:
+    """Plain 16-bit PCM WAV at the clip rate, read in-process; None for anything else."""
+    try:
+        with wave.open(io.BytesIO(data), "rb") as wav:
+            channels, width, rate = wav.getnchannels(), wav.getsampwidth(), wav.getframerate()
+            # A WAV written to a pipe carries placeholder sizes (0x7ffff000): asking for that
+            # many frames reads whatever is really there.
+            frames = wav.readframes(wav.getnframes())
+    except (wave.Error, EOFError):
+        return None
+    if width != 2 or rate != SAMPLE_RATE or channels < 1:
+        return None
+    usable = len(frames) - len(frames) % (2 * channels)
+    samples = np.frombuffer(frames[:usable], dtype="<i2")
+    if channels > 1:
+        samples = samples.reshape(-1, channels).mean(axis=1).round().astype("<i2")
+    if samples.size == 0:
+        raise EngineError("Stemmen gav en tom lydfil")
+    return samples.astype(np.int16, copy=False)
+
+
+def _ffmpeg_to_pcm(data: bytes, audio_format: AudioFormat, timeout: float) -> Pcm:
+    command = [
+        FFMPEG, "-nostdin", "-hide_banner", "-v", "error",
+        "-f", audio_format, "-i", "pipe:0",
+        "-f", "s16le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:1",
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(command, input=data, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise EngineError(f"Lyden kunne ikke afkodes inden for {timeout:g} s") from None
+    except OSError as error:
+        raise EngineError(f"ffmpeg kunne ikke startes: {error.strerror}") from None
+    usable = len(done.stdout) - len(done.stdout) % 2
+    if done.returncode != 0 or usable == 0:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        logger.warning("ffmpeg could not decode %s audio: %s", audio_format, detail[:1])
+        raise EngineError("Stemmen gav lyd, der ikke kan afkodes")
+    return np.frombuffer(done.stdout[:usable], dtype="<i2").astype(np.int16)
+
+
+# --- clip preparation -----------------------------------------------------------------------
+
+
+def _db(value: float) -> float:
+    return 10 ** (value / 20)
+
+
+def _block_peaks(signal: npt.NDArray[np.float64], block: int) -> npt.NDArray[np.float64]:
+    padded = np.zeros(math.ceil(signal.size / block) * block)
+    padded[: signal.size] = np.abs(signal)
+    peaks: npt.NDArray[np.float64] = padded.reshape(-1, block).max(axis=1)
+    return peaks
+
+
+def _speech_rms(signal: npt.NDArray[np.float64]) -> float:
+    """RMS over the 20 ms windows within 30 dB of the loudest one (pauses do not count)."""
+    count = max(1, signal.size // _WINDOW)
+    windows = np.zeros(count * _WINDOW)
+    windows[: min(signal.size, windows.size)] = signal[: windows.size]
+    power = (windows.reshape(count, _WINDOW) ** 2).mean(axis=1)
+    voiced = power >= power.max() * _db(-GATE_BELOW_LOUDEST_DB) ** 2
+    return float(np.sqrt(power[voiced].mean()))
+
+
+def _limit(signal: npt.NDArray[np.float64], ceiling: float) -> npt.NDArray[np.float64]:
+    """Smooth gain reduction so that no sample exceeds ``ceiling``.
+
+    Each 5 ms block gets the smallest gain that it or a neighbour needs, and the gain is
+    interpolated between block centres: every sample's gain is at most what its own block
+    needs, and the gain never jumps (no clicks, unlike clipping).
+    """
+    peaks = _block_peaks(signal, _BLOCK)
+    need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
+    gain = need.copy()
+    gain[1:] = np.minimum(gain[1:], need[:-1])
+    gain[:-1] = np.minimum(gain[:-1], need[1:])
+    centres = np.arange(gain.size) * _BLOCK + _BLOCK / 2
+    envelope = np.interp(np.arange(signal.size), centres, gain)
+    return signal * envelope
+
+
+def prepare(pcm: Pcm) -> Pcm:
+    """Trim, normalise loudness, keep silent edges and pad to whole frames.
+
+    The result starts and ends with ``EDGE_SILENCE_MS`` of silence, its speech has an RMS of
+    ``TARGET_RMS_DBFS`` (peaks limited to ``CEILING_DBFS``), and its length is a multiple of
+    ``SAMPLES_PER_FRAME``.
+    """
+    signal = pcm.astype(np.float64) / 32768
+    edge = np.zeros(SAMPLE_RATE * EDGE_SILENCE_MS // 1000)
+    peaks = _block_peaks(signal, _BLOCK)
+    loudest = float(peaks.max()) if peaks.size else 0.0
+    threshold = max(_db(SILENCE_FLOOR_DBFS), loudest * _db(-TRIM_BELOW_PEAK_DB))
+    voiced = np.flatnonzero(peaks > threshold)
+    if voiced.size == 0:
+        body = np.zeros(0)
+    else:
+        # One quiet block of context on each side, faded, so a soft onset is not cut hard.
+        start = max(0, int(voiced[0]) - 1) * _BLOCK
+        end = min(signal.size, (int(voiced[-1]) + 2) * _BLOCK)
+        body = signal[start:end].copy()
+        fade = min(_BLOCK, body.size // 2)
+        ramp = np.linspace(0.0, 1.0, fade, endpoint=False)
+        body[:fade] *= ramp
+        body[body.size - fade :] *= ramp[::-1]
+        gain = min(_db(TARGET_RMS_DBFS) / max(_speech_rms(body), 1e-12), _db(MAX_GAIN_DB))
+        body = body * gain
+        if np.abs(body).max() > _db(CEILING_DBFS):
+            body = _limit(body, _db(CEILING_DBFS))
+    joined = np.concatenate([edge, body, edge])
+    padded = np.zeros(math.ceil(joined.size / SAMPLES_PER_FRAME) * SAMPLES_PER_FRAME)
+    padded[: joined.size] = joined
+    largest = math.floor(_db(CEILING_DBFS) * 32768)  # rounding must not cross the ceiling
+    return np.clip(np.round(padded * 32768), -largest, largest).astype(np.int16)
+
+
+# --- MP3 out --------------------------------------------------------------------------------
+
+
+def encode_mp3(pcm: Pcm) -> EncodedAudio:
+    """Encode clip-rate samples in-process; the result holds audio frames only.
+
+    The first frame of a fresh encoder reuses no earlier bytes (``reservoir_bytes == 0``), so
+    frames from separate encodes can follow one another in any order.
+    """
+    encoder = lameenc.Encoder()
+    encoder.set_bit_rate(BITRATE_KBPS)
+    encoder.set_in_sample_rate(SAMPLE_RATE)
+    encoder.set_out_sample_rate(SAMPLE_RATE)
+    encoder.set_channels(1)
+    encoder.set_quality(LAME_QUALITY)
+    encoder.silence()
+    data = bytes(encoder.encode(pcm.astype("<i2").tobytes())) + bytes(encoder.flush())
+    return clean_frames(data)
+
+
+def make_clip_audio(raw: RawAudio, timeout: float = 30.0) -> EncodedAudio:
+    """Engine audio in, a finished clip out: decode, trim, normalise, encode."""
+    return encode_mp3(prepare(to_pcm(raw, timeout)))
+
+
+@lru_cache(maxsize=32)
+def silence_frames(count: int) -> bytes:
+    """``count`` frames of encoded digital silence, encoded once per count."""
+    if count < 0:
+        raise ValueError("count must not be negative")
+    if count == 0:
+        return b""
+    encoded = encode_mp3(np.zeros(count * SAMPLES_PER_FRAME, dtype=np.int16))
+    # The encoder's delay adds frames at the end; a prefix of a stream is still a valid
+    # stream, because a frame only ever reuses bytes of frames before it.
+    frames = list(iter_frames(encoded.data))
+    if len(frames) < count:
+        raise Mp3FormatError(f"silence encoded to {len(frames)} frames, {count} wanted")
+    return encoded.data[: frames[count - 1].end]

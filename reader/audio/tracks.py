@@ -1,0 +1,166 @@
+"""Tracks: clips and pauses joined frame by frame (never re-encoded), tagged, stored by hash."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from mutagen.id3 import ID3, TCON, TDRC, TIT2, TLAN, TPE1, TPUB, WOAS, Encoding
+
+from reader._atomic import write_atomic
+from reader.audio.clips import Clip
+from reader.audio.codec import (
+    BITRATE_KBPS,
+    SAMPLE_RATE,
+    Mp3FormatError,
+    frames_to_ms,
+    ms_to_frames,
+    silence_frames,
+)
+
+PUBLISHER = "Høje-Taastrup Kommune"
+
+# Bytes in a clip-format frame without and with its padding byte (156 and 157).
+_FRAME_BYTES = (
+    72 * BITRATE_KBPS * 1000 // SAMPLE_RATE,
+    72 * BITRATE_KBPS * 1000 // SAMPLE_RATE + 1,
+)
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Silence between clips, a whole number of frames long."""
+
+    frames: int
+
+    @classmethod
+    def of_ms(cls, ms: float) -> Pause:
+        return cls(ms_to_frames(ms))
+
+    @property
+    def duration_ms(self) -> float:
+        return frames_to_ms(self.frames)
+
+
+SENTENCE_PAUSE = Pause.of_ms(350)
+"""Between two sentences of one section."""
+HEADING_PAUSE = Pause.of_ms(700)
+"""After a heading, before the section's first sentence."""
+SECTION_PAUSE = Pause.of_ms(1000)
+"""Between the last sentence of a section and the next heading."""
+
+TrackItem = Clip | Pause
+
+
+@dataclass(frozen=True)
+class TrackTags:
+    """What the ID3 tag of a track says."""
+
+    title: str
+    url: str
+    """The page the track reads (WOAS: official audio source webpage)."""
+    date: date | None = None
+    artist: str = PUBLISHER
+    language: str = "dan"
+    genre: str = "Speech"
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where one item of a track is, in milliseconds from the start of the audio."""
+
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class Track:
+    """An assembled MP3 and where each of its items starts and ends."""
+
+    data: bytes
+    frames: int
+    spans: tuple[Span, ...]
+
+    @property
+    def duration_ms(self) -> int:
+        return round(frames_to_ms(self.frames))
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def id3_tag(tags: TrackTags) -> bytes:
+    """An ID3v2.3 tag (the version every player reads) without padding."""
+    tag = ID3()
+    tag.add(TIT2(encoding=Encoding.UTF16, text=[tags.title]))
+    tag.add(TPE1(encoding=Encoding.UTF16, text=[tags.artist]))
+    tag.add(TPUB(encoding=Encoding.UTF16, text=[PUBLISHER]))
+    tag.add(WOAS(url=tags.url))
+    if tags.date is not None:
+        tag.add(TDRC(encoding=Encoding.UTF16, text=[tags.date.isoformat()]))
+    tag.add(TLAN(encoding=Encoding.UTF16, text=[tags.language]))
+    tag.add(TCON(encoding=Encoding.UTF16, text=[tags.genre]))
+    buffer = io.BytesIO()
+    tag.save(buffer, v2_version=3, padding=lambda info: 0)
+    return buffer.getvalue()
+
+
+def _clip_frames(clip: Clip) -> bytes:
+    data = clip.path.read_bytes()
+    low, high = _FRAME_BYTES
+    if not clip.frames * low <= len(data) <= clip.frames * high:
+        raise Mp3FormatError(f"clip {clip.key} has {len(data)} bytes, not {clip.frames} frames")
+    return data
+
+
+def assemble(items: Sequence[TrackItem], tags: TrackTags | None = None) -> Track:
+    """Join clips and pauses into one MP3, with each item's span exact to the frame.
+
+    Spans are rounded from exact frame positions (not summed from rounded durations), so they
+    never drift; they are times in the audio, after the ID3 tag.
+    """
+    parts: list[bytes] = [id3_tag(tags)] if tags is not None else []
+    spans: list[Span] = []
+    position = 0
+    for item in items:
+        if isinstance(item, Pause):
+            parts.append(silence_frames(item.frames))
+        else:
+            parts.append(_clip_frames(item))
+        start = position
+        position += item.frames
+        spans.append(Span(round(frames_to_ms(start)), round(frames_to_ms(position))))
+    return Track(b"".join(parts), position, tuple(spans))
+
+
+_HASH = re.compile(r"[0-9a-f]{32}")
+
+
+class TrackStore:
+    """Immutable, content-addressed tracks: ``data_dir/audio/<first 32 hex of sha256>.mp3``."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = data_dir / "audio"
+
+    def put(self, track: Track) -> str:
+        """Store ``track`` (once: the same bytes have the same name) and return its hash."""
+        digest = track.sha256[:32]
+        path = self.path(digest)
+        if not path.is_file():
+            write_atomic(path, track.data)
+        return digest
+
+    def path(self, digest: str) -> Path:
+        """The file of a track hash; ``ValueError`` for anything that is not such a hash."""
+        if not _HASH.fullmatch(digest):
+            raise ValueError(f"not a track hash: {digest!r}")
+        return self.root / f"{digest}.mp3"
+
+    def exists(self, digest: str) -> bool:
+        return self.path(digest).is_file()

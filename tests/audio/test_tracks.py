@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mutagen.id3 import ID3
+
+from reader.audio.clips import ClipCache
+from reader.audio.codec import (
+    FRAME_MS,
+    SAMPLES_PER_FRAME,
+    Mp3FormatError,
+    count_frames,
+    silence_frames,
+)
+from reader.audio.tracks import (
+    HEADING_PAUSE,
+    SECTION_PAUSE,
+    SENTENCE_PAUSE,
+    Pause,
+    TrackItem,
+    TrackStore,
+    TrackTags,
+    assemble,
+)
+from reader.config import Settings
+from reader.speech.engines import Engine
+from tests.audio.media import decode, decode_errors, probe_duration_ms
+from tests.fakes.engines import ToneEngine
+
+PAGE = [
+    ["Politik for grønne områder"],
+    ["Kommunen passer på naturen.", "Alle kan være med.", "Læs mere her."],
+    ["Kontakt"],
+    ["Ring til borgerservice.", "Vi svarer hverdage."],
+]
+TAGS = TrackTags(
+    title="Politik for grønne områder",
+    url="https://www.htk.dk/politikker/groenne-omraader",
+    date=date(2024, 5, 1),
+)
+
+
+def page_items(cache: ClipCache) -> list[TrackItem]:
+    """Heading, pause, sentences with pauses, a section pause, the next heading ..."""
+    items: list[TrackItem] = []
+    for index, block in enumerate(PAGE):
+        heading = index % 2 == 0
+        if heading and items:
+            items.append(SECTION_PAUSE)
+        for number, text in enumerate(block):
+            if number:
+                items.append(SENTENCE_PAUSE)
+            items.append(cache.get_or_make(text))
+        if heading:
+            items.append(HEADING_PAUSE)
+    return items
+
+
+def write(tmp_path: Path, data: bytes, name: str = "track.mp3") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def test_pauses_are_whole_frames_of_the_intended_length() -> None:
+    for pause, ms in [(SENTENCE_PAUSE, 350), (HEADING_PAUSE, 700), (SECTION_PAUSE, 1000)]:
+        assert abs(pause.duration_ms - ms) <= FRAME_MS / 2
+    assert SENTENCE_PAUSE.duration_ms < HEADING_PAUSE.duration_ms < SECTION_PAUSE.duration_ms
+
+
+@pytest.mark.slow
+def test_a_track_decodes_cleanly_and_lasts_the_sum_of_its_timings(tmp_path: Path) -> None:
+    items = page_items(ClipCache(tmp_path, [ToneEngine()]))
+
+    track = assemble(items, TAGS)
+    path = write(tmp_path, track.data)
+
+    assert decode_errors(path) == ""
+    assert track.spans[0].start_ms == 0
+    assert all(a.end_ms == b.start_ms for a, b in zip(track.spans, track.spans[1:], strict=False))
+    assert track.spans[-1].end_ms == track.duration_ms
+    assert abs(probe_duration_ms(path) - track.duration_ms) <= FRAME_MS
+    assert count_frames(track.data) == track.frames == sum(item.frames for item in items)
+
+
+@pytest.mark.slow
+def test_the_timings_match_where_the_sound_is(tmp_path: Path) -> None:
+    items = page_items(ClipCache(tmp_path, [ToneEngine()]))
+    track = assemble(items, TAGS)
+    audio = decode(write(tmp_path, track.data))
+    assert audio.size == track.frames * SAMPLES_PER_FRAME
+
+    for item, span in zip(items, track.spans, strict=True):
+        part = audio[span.start_ms * 22050 // 1000 : span.end_ms * 22050 // 1000]
+        if isinstance(item, Pause):
+            assert np.abs(part).max() < 1e-3  # silence where the timings say a pause is
+        else:
+            # The tone fills the clip, apart from its silent edges and the encoder's delay.
+            loud = np.flatnonzero(np.abs(part) > 0.05)
+            assert loud[0] < 0.12 * 22050
+            assert part.size - loud[-1] < 0.12 * 22050
+
+
+def test_the_id3_tag_carries_title_publisher_url_date_language_and_genre(
+    tmp_path: Path,
+) -> None:
+    track = assemble(page_items(ClipCache(tmp_path, [ToneEngine()])), TAGS)
+    tag = ID3(write(tmp_path, track.data))
+
+    assert tag.version == (2, 3, 0)
+    assert str(tag["TIT2"]) == "Politik for grønne områder"
+    assert str(tag["TPE1"]) == str(tag["TPUB"]) == "Høje-Taastrup Kommune"
+    assert tag["WOAS"].url == TAGS.url
+    assert str(tag["TDRC"]) == "2024-05-01"
+    assert str(tag["TLAN"]) == "dan"
+    assert str(tag["TCON"]) == "Speech"
+
+
+def test_a_track_without_tags_is_frames_only(tmp_path: Path) -> None:
+    clip = ClipCache(tmp_path, [ToneEngine()]).get_or_make("Kort.")
+    track = assemble([clip, SENTENCE_PAUSE, clip])
+
+    frames = clip.path.read_bytes()
+    assert track.data == frames + silence_frames(SENTENCE_PAUSE.frames) + frames
+    assert track.frames == 2 * clip.frames + SENTENCE_PAUSE.frames
+
+
+def test_assembling_from_cached_clips_calls_no_engine_and_is_deterministic(
+    tmp_path: Path,
+) -> None:
+    engine = ToneEngine()
+    first = assemble(page_items(ClipCache(tmp_path, [engine])), TAGS)
+    calls = engine.calls
+
+    second = assemble(page_items(ClipCache(tmp_path, [engine])), TAGS)
+
+    assert engine.calls == calls == len({text for block in PAGE for text in block})
+    assert second.data == first.data and second.sha256 == first.sha256
+
+
+def test_a_damaged_clip_file_is_refused(tmp_path: Path) -> None:
+    clip = ClipCache(tmp_path, [ToneEngine()]).get_or_make("Kort.")
+    clip.path.write_bytes(clip.path.read_bytes()[:-400])
+
+    with pytest.raises(Mp3FormatError, match=clip.key):
+        assemble([clip])
+
+
+@pytest.mark.slow
+def test_a_track_of_real_espeak_ng_speech(tmp_path: Path) -> None:
+    espeak = pytest.importorskip("reader.speech.engines.espeak")
+    engine: Engine = espeak.EspeakEngine(Settings())
+    cache = ClipCache(tmp_path, [engine])
+
+    track = assemble(page_items(cache), TAGS)
+    path = write(tmp_path, track.data)
+
+    assert decode_errors(path) == ""
+    assert abs(probe_duration_ms(path) - track.spans[-1].end_ms) <= FRAME_MS
+    assert decode(path).size == track.frames * SAMPLES_PER_FRAME
+
+
+# --- the store ------------------------------------------------------------------------------
+
+
+def test_the_store_names_a_track_by_its_content(tmp_path: Path) -> None:
+    store = TrackStore(tmp_path)
+    track = assemble(page_items(ClipCache(tmp_path, [ToneEngine()])), TAGS)
+
+    digest = store.put(track)
+
+    assert digest == track.sha256[:32]
+    assert store.path(digest) == tmp_path / "audio" / f"{digest}.mp3"
+    assert store.path(digest).read_bytes() == track.data
+    assert store.exists(digest)
+    assert store.put(track) == digest
+    assert [p.name for p in (tmp_path / "audio").iterdir()] == [f"{digest}.mp3"]
+
+
+@pytest.mark.parametrize("digest", ["../../etc/passwd", "A" * 32, "0" * 31, "0" * 64, ""])
+def test_the_store_refuses_anything_but_a_hash(tmp_path: Path, digest: str) -> None:
+    with pytest.raises(ValueError):
+        TrackStore(tmp_path).path(digest)
