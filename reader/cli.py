@@ -49,7 +49,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _load_page(target: str, settings: Settings) -> Page:
     from reader.content.extract import extract_page
-    from reader.content.store import ContentStore, slugify
+    from reader.content.slugs import slugify
+    from reader.content.store import ContentStore
 
     path = Path(target)
     if target.endswith(".html") or path.is_file():
@@ -103,6 +104,20 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_normalize(args: argparse.Namespace) -> int:
+    from reader.speech.lexicon import load_lexicon
+    from reader.speech.normalize import normalize
+
+    text = " ".join(args.text).strip()
+    if not text:
+        raise CommandError("give the text to normalise, e.g. reader normalize 'kl. 10.30'")
+    lexicon = load_lexicon(_settings().lexicon_path)
+    for problem in lexicon.problems:
+        print(f"lexicon line {problem.line}: {problem.message}", file=sys.stderr)
+    print(normalize(text, lexicon=lexicon))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reader", description="Reads Høje-Taastrup Kommune's policy pages aloud in Danish."
@@ -119,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("target", metavar="SLUG-OR-FILE")
     extract.add_argument("--json", action="store_true", help="print JSON instead of an outline")
     extract.set_defaults(handler=_cmd_extract)
+
+    normalize = commands.add_parser("normalize", help="print text as it will be spoken")
+    normalize.add_argument("text", nargs="+", metavar="TEXT")
+    normalize.set_defaults(handler=_cmd_normalize)
     return parser
 
 

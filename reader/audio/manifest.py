@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ValidationError
 
 from reader._atomic import write_atomic
-from reader.content.store import check_slug
+from reader.content.slugs import check_slug
 
 PageState = Literal["fresh", "stale", "missing", "degraded"]
 

@@ -1,0 +1,117 @@
+"""The command line as a person uses it: real processes, one-line errors, non-zero exits."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("READER_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "reader", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def workdir(content_dir: Path) -> Path:
+    return content_dir.parent
+
+
+def test_extract_prints_an_outline_of_a_page(workdir: Path) -> None:
+    result = run("extract", "politikker-og-raad", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert "Politikker og Råd" in result.stdout
+    assert "# Integrationsrådet  (integrationsraadet)" in result.stdout
+    assert "[list_item] 1. Det første er" in result.stdout
+
+
+def test_extract_json_is_the_page_structure(workdir: Path) -> None:
+    result = run("extract", "forebyggelsesstrategi", "--json", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    page = json.loads(result.stdout)
+    assert page["slug"] == "forebyggelsesstrategi"
+    assert page["updated"] == "2016-11-28"
+    assert [s["heading"] for s in page["sections"]][:3] == [
+        "Forebyggelsesstrategi",
+        "Børn og unge i udsatte positioner",
+        "Sådan forebygger vi",
+    ]
+
+
+def test_extract_reads_a_file_path(workdir: Path, tmp_path: Path) -> None:
+    page = tmp_path / "Min side.html"
+    page.write_text(
+        "<!doctype html><html lang='da'><title>x</title><main><h1>Én overskrift</h1>"
+        "<p>Første sætning. Anden sætning.</p></main></html>",
+        encoding="utf-8",
+    )
+    result = run("extract", str(page), "--json", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["slug"] == "min-side"
+    assert data["title"] == "Én overskrift"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "code", "message"),
+    [
+        (("extract", "findes-ikke"), {}, 1, "findes ikke"),
+        (("extract", "../etc/passwd"), {}, 1, "Ugyldig side"),
+        (("extract", "mangler.html"), {}, 1, "no such file"),
+        (("extract", "forebyggelsesstrategi"), {"READER_ENGINE": "festival"}, 1, "engine"),
+        (("serve", "--port", "70000"), {}, 2, "--port"),
+        (("nonsense",), {}, 2, "invalid choice"),
+    ],
+)
+def test_bad_input_gives_one_line_and_a_non_zero_exit(
+    workdir: Path, args: tuple[str, ...], env: dict[str, str], code: int, message: str
+) -> None:
+    result = run(*args, cwd=workdir, env=env)
+    assert result.returncode == code
+    assert message in result.stderr
+    if code == 1:
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert result.stdout == ""
+
+
+def test_an_empty_page_file_is_named_in_the_error(workdir: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "tom.html"
+    empty.write_bytes(b"")
+    result = run("extract", str(empty), cwd=workdir)
+    assert result.returncode == 1
+    assert "tom.html" in result.stderr
+
+
+def test_normalize_prints_the_spoken_form(workdir: Path) -> None:
+    result = run("normalize", "Mødet", "er", "kl. 10.30, dvs. om", "2", "timer.", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Mødet er klokken ti tredive, det vil sige om 2 timer."
+
+
+def test_normalize_applies_the_editors_lexicon(workdir: Path, content_dir: Path) -> None:
+    (content_dir / "lexicon.txt").write_text("HTK = Høje-Taastrup Kommune\nfejl uden lighedstegn\n")
+    result = run("normalize", "HTK svarer.", cwd=workdir)
+    assert result.returncode == 0
+    assert result.stdout.strip() == "Høje-Taastrup Kommune svarer."
+    assert "lexicon line 2" in result.stderr
+
+
+def test_normalize_without_text_is_refused(workdir: Path) -> None:
+    result = run("normalize", "  ", cwd=workdir)
+    assert result.returncode == 1
+    assert "give the text" in result.stderr
