@@ -6,14 +6,20 @@ import argparse
 import json
 import logging
 import sys
+import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from pydantic import ValidationError
 
 from reader.config import Settings
 from reader.content.models import Page
 from reader.errors import ReaderError
+
+if TYPE_CHECKING:
+    from reader.services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +124,129 @@ def _cmd_normalize(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_SPEAK_CHARS = 5000
+
+
+class ProgressBar:
+    """Sentences done of all, with the time left, on stderr; plain lines when not a terminal."""
+
+    WIDTH = 30
+
+    def __init__(self, label: str, stream: TextIO = sys.stderr) -> None:
+        self.label = label
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.started = time.monotonic()
+        self._last_tenth = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        fraction = done / total if total else 1.0
+        elapsed = time.monotonic() - self.started
+        left = elapsed / fraction - elapsed if fraction > 0 else 0.0
+        filled = round(self.WIDTH * fraction)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        line = f"{self.label} [{bar}] {done}/{total} sentences, {left:.0f} s left"
+        if self.tty:
+            end = "\n" if done >= total else ""
+            self.stream.write(f"\r{line}{end}")
+            self.stream.flush()
+        elif int(fraction * 10) > self._last_tenth:
+            self._last_tenth = int(fraction * 10)
+            print(line, file=self.stream)
+
+
+def _services() -> Services:
+    from reader.services import build_services
+
+    return build_services(_settings())
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    services = _services()
+    try:
+        slugs = args.slugs or services.store.slugs()
+        if not slugs:
+            raise CommandError(f"no pages in {services.settings.pages_dir}")
+        for slug in slugs:
+            services.store.path(slug)  # an invalid slug fails before any work
+            if not services.store.path(slug).is_file():
+                raise CommandError(f"no page {slug!r} in {services.settings.pages_dir}")
+        totals: Counter[str] = Counter()
+        engines: Counter[str] = Counter()
+        seconds = 0.0
+        failed: list[str] = []
+        for slug in slugs:
+            try:
+                result = services.builder.build(slug, force=args.force, progress=ProgressBar(slug))
+            except ReaderError as error:
+                print(f"reader build: {slug}: {error.message}", file=sys.stderr)
+                failed.append(slug)
+                continue
+            totals.update(
+                sentences=result.sentences, synthesised=result.synthesised, reused=result.reused
+            )
+            engines.update(result.engines)
+            seconds += result.seconds
+        used = ", ".join(f"{name} ({count})" for name, count in sorted(engines.items())) or "none"
+        print(
+            f"{len(slugs) - len(failed)} pages: {totals['sentences']} sentences, "
+            f"{totals['synthesised']} clips synthesised, {totals['reused']} clips reused, "
+            f"{seconds:.1f} s of audio, engines used: {used}"
+        )
+        if failed:
+            raise CommandError(f"{len(failed)} pages failed: {', '.join(failed)}")
+        return 0
+    finally:
+        services.close()
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    services = _services()
+    try:
+        slugs = services.store.slugs()
+        if not slugs:
+            raise CommandError(f"no pages in {services.settings.pages_dir}")
+        width = max(len(slug) for slug in slugs)
+        for slug in slugs:
+            status = services.builder.status(slug)
+            detail = ""
+            if status.manifest is not None:
+                manifest = status.manifest
+                built = manifest.built_at.astimezone().strftime("%Y-%m-%d %H:%M")
+                detail = (
+                    f"  {manifest.page.duration_ms / 1000:6.1f} s  "
+                    f"{', '.join(manifest.engines)}  built {built}"
+                )
+            print(f"{slug:<{width}}  {status.state:<8}{detail}".rstrip())
+        return 0
+    finally:
+        services.close()
+
+
+def _cmd_speak(args: argparse.Namespace) -> int:
+    from reader._atomic import write_atomic
+    from reader.audio.build import speak_text
+
+    text = " ".join(args.text).strip()
+    if not text:
+        raise CommandError("give the text to speak")
+    if len(text) > MAX_SPEAK_CHARS:
+        raise CommandError(f"the text is {len(text)} characters; the limit is {MAX_SPEAK_CHARS}")
+    output = Path(args.output)
+    if output.suffix.lower() != ".mp3":
+        raise CommandError(f"{output}: the output must be an .mp3 file")
+    if not output.parent.is_dir():
+        raise CommandError(f"{output.parent}: no such directory")
+    services = _services()
+    try:
+        data, duration_ms = speak_text(services.builder, text)
+    finally:
+        services.close()
+    write_atomic(output, data)
+    print(f"{output}: {duration_ms / 1000:.1f} s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reader", description="Reads Høje-Taastrup Kommune's policy pages aloud in Danish."
@@ -138,6 +267,19 @@ def build_parser() -> argparse.ArgumentParser:
     normalize = commands.add_parser("normalize", help="print text as it will be spoken")
     normalize.add_argument("text", nargs="+", metavar="TEXT")
     normalize.set_defaults(handler=_cmd_normalize)
+
+    build = commands.add_parser("build", help="synthesise and cache audio for the pages")
+    build.add_argument("slugs", nargs="*", metavar="SLUG", help="pages to build (default: all)")
+    build.add_argument("--force", action="store_true", help="make every clip anew")
+    build.set_defaults(handler=_cmd_build)
+
+    speak = commands.add_parser("speak", help="speak a text into an MP3 file")
+    speak.add_argument("text", nargs="+", metavar="TEXT")
+    speak.add_argument("-o", "--output", required=True, metavar="FILE.mp3")
+    speak.set_defaults(handler=_cmd_speak)
+
+    status = commands.add_parser("status", help="fresh / stale / missing / degraded per page")
+    status.set_defaults(handler=_cmd_status)
     return parser
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -115,3 +116,55 @@ def test_normalize_without_text_is_refused(workdir: Path) -> None:
     result = run("normalize", "  ", cwd=workdir)
     assert result.returncode == 1
     assert "give the text" in result.stderr
+
+
+ESPEAK = {"READER_ENGINE": "espeak"}
+
+
+def test_build_then_status_with_the_offline_voice(workdir: Path) -> None:
+    assert run("status", cwd=workdir, env=ESPEAK).stdout.split()[1::2] == ["missing", "missing"]
+    built = run("build", cwd=workdir, env=ESPEAK)
+    assert built.returncode == 0, built.stderr
+    summary = built.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"2 pages: (\d+) sentences, (\d+) clips synthesised, (\d+) clips reused, "
+        r"[\d.]+ s of audio, engines used: espeak \(\1\)",
+        summary,
+    ), summary
+    assert "sentences," in built.stderr and "s left" in built.stderr  # the progress bar
+    status = run("status", cwd=workdir, env=ESPEAK).stdout.splitlines()
+    assert [line.split()[1] for line in status] == ["fresh", "fresh"]
+    again = run("build", "forebyggelsesstrategi", cwd=workdir, env=ESPEAK)
+    assert re.search(
+        r"1 pages: (\d+) sentences, 0 clips synthesised, \1 clips reused", again.stdout
+    )
+
+
+def test_build_refuses_an_unknown_page_before_any_work(workdir: Path) -> None:
+    result = run("build", "forebyggelsesstrategi", "findes-ikke", cwd=workdir, env=ESPEAK)
+    assert result.returncode == 1
+    assert "findes-ikke" in result.stderr
+    assert not (workdir / "var" / "manifests").exists()
+
+
+def test_speak_writes_an_mp3(workdir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "hej.mp3"
+    result = run("speak", "Hej fra Høje-Taastrup.", "-o", str(out), cwd=workdir, env=ESPEAK)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes().startswith(b"ID3")
+    assert f"{out}:" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("speak", "Hej", "-o", "ud.wav"), "must be an .mp3"),
+        (("speak", "Hej", "-o", "/findes/ikke/ud.mp3"), "no such directory"),
+        (("speak", " ", "-o", "ud.mp3"), "give the text"),
+        (("speak", "x" * 5001, "-o", "ud.mp3"), "the limit is 5000"),
+    ],
+)
+def test_speak_refuses_bad_input(workdir: Path, args: tuple[str, ...], message: str) -> None:
+    result = run(*args, cwd=workdir, env=ESPEAK)
+    assert result.returncode == 1
+    assert message in result.stderr

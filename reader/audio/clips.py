@@ -35,6 +35,9 @@ class Breaker(Protocol):
 
     def record_failure(self) -> None: ...
 
+    @property
+    def state(self) -> str: ...
+
 
 @dataclass(frozen=True)
 class Clip:
@@ -48,10 +51,16 @@ class Clip:
     """Made by a fallback engine while the preferred one was unavailable."""
     synthesized: bool = False
     """Made just now, by this call or by the one it waited for (False: found in the cache)."""
+    sound_ms: tuple[float, float] | None = None
+    """Where the sentence is heard, in ms from the clip's start (None: the whole clip)."""
 
     @property
     def duration_ms(self) -> float:
         return frames_to_ms(self.frames)
+
+    @property
+    def heard_ms(self) -> tuple[float, float]:
+        return self.sound_ms or (0.0, self.duration_ms)
 
 
 def clip_key(engine: Engine, text: str) -> str:
@@ -151,6 +160,10 @@ class ClipCache:
     def sidecar_path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
 
+    def primary_ready(self) -> bool:
+        """The preferred engine is in use (no breaker, or its breaker is closed)."""
+        return self.breaker is None or self.breaker.state == "closed"
+
     def lookup(self, text: str) -> Clip | None:
         """The clip that ``get_or_make`` would serve without synthesising, if there is one."""
         for rank, engine in enumerate(self.engines):
@@ -159,11 +172,12 @@ class ClipCache:
                 return clip
         return None
 
-    def get_or_make(self, text: str) -> Clip:
+    def get_or_make(self, text: str, *, refresh: bool = False) -> Clip:
         """The clip for ``text``, synthesised if needed; ``EngineUnavailable`` if no engine can.
 
         Concurrent calls for the same text share one synthesis: the others wait for it and get
-        its clip or its exception.
+        its clip or its exception. ``refresh`` synthesises anew even when a clip is cached (the
+        new clip replaces the old one atomically).
         """
         flight = clip_key(self.engines[0], text)
         with self._lock:
@@ -175,7 +189,7 @@ class ClipCache:
             self.stats.join()
             return future.result()
         try:
-            clip = self._resolve(text)
+            clip = self._resolve(text, refresh)
         except BaseException as error:
             future.set_exception(error)
             raise
@@ -186,10 +200,10 @@ class ClipCache:
             with self._lock:
                 del self._in_flight[flight]
 
-    def _resolve(self, text: str) -> Clip:
+    def _resolve(self, text: str, refresh: bool) -> Clip:
         primary, *fallbacks = self.engines
         key = clip_key(primary, text)
-        clip = self._load(key, degraded=False)
+        clip = None if refresh else self._load(key, degraded=False)
         if clip is not None:
             self.stats.hit()
             return clip
@@ -210,7 +224,7 @@ class ClipCache:
             failures.append(f"{primary.name}: paused after repeated failures")
         for engine in fallbacks:
             key = clip_key(engine, text)
-            clip = self._load(key, degraded=True)
+            clip = None if refresh else self._load(key, degraded=True)
             if clip is not None:
                 self.stats.hit()
                 return clip
@@ -221,7 +235,8 @@ class ClipCache:
                 continue
             self.stats.miss()
             return clip
-        logger.warning("no engine could speak %r: %s", text[:60], "; ".join(failures))
+        # The text may be a citizen's own selection: log its size, never its words.
+        logger.warning("no engine could speak %d characters: %s", len(text), "; ".join(failures))
         raise EngineUnavailable("Ingen stemme kan læse teksten op lige nu. Prøv igen senere.")
 
     def _make(self, engine: Engine, key: str, text: str, degraded: bool) -> Clip:
@@ -242,10 +257,19 @@ class ClipCache:
             "degraded": degraded,
             "frames": audio.frames,
             "duration_ms": round(audio.duration_ms, 3),
+            "sound_ms": audio.sound_ms,
             "text_sha": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         }
         write_atomic(self.sidecar_path(key), json.dumps(sidecar).encode("utf-8"))
-        return Clip(key, path, audio.frames, engine.name, degraded, synthesized=True)
+        return Clip(
+            key,
+            path,
+            audio.frames,
+            engine.name,
+            degraded,
+            synthesized=True,
+            sound_ms=audio.sound_ms,
+        )
 
     def _load(self, key: str, degraded: bool) -> Clip | None:
         """The finished clip ``key``, or None (no sidecar yet, or a sidecar that is unusable)."""
@@ -266,4 +290,14 @@ class ClipCache:
         if not path.is_file():
             logger.warning("clip sidecar %s has no mp3", sidecar)
             return None
-        return Clip(key, path, frames, engine, degraded)
+        return Clip(key, path, frames, engine, degraded, sound_ms=_sound(meta.get("sound_ms")))
+
+
+def _sound(value: object) -> tuple[float, float] | None:
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, float | int) for v in value)
+    ):
+        return (float(value[0]), float(value[1]))
+    return None

@@ -41,6 +41,11 @@ LAME_QUALITY: Final = 3
 """2 is LAME's best and ~300x real time here, 3 is ~390x, 5 is ~480x: 3 costs little and is
 indistinguishable from 2 at 48 kbit/s speech."""
 
+CODEC_DELAY_SAMPLES: Final = 1105
+"""Where sound fed to the encoder at sample 0 comes out of a decoder: LAME's encoder delay (576)
+plus the MP3 decoder's (529). Measured with lameenc and ffmpeg; without a LAME tag, which clips
+do not carry, browsers decode with the same delay."""
+
 EDGE_SILENCE_MS: Final = 30
 """Silence kept at both ends of a clip, so that a frame-boundary artefact falls in silence."""
 TARGET_RMS_DBFS: Final = -20.0
@@ -225,6 +230,9 @@ class EncodedAudio:
 
     data: bytes
     frames: int
+    sound_ms: tuple[float, float] | None = None
+    """Where the sound starts and ends once decoded, in ms from the first frame (None: unknown
+    or silent)."""
 
     @property
     def duration_ms(self) -> float:
@@ -402,7 +410,17 @@ def encode_mp3(pcm: Pcm) -> EncodedAudio:
 
 def make_clip_audio(raw: RawAudio, timeout: float = 30.0) -> EncodedAudio:
     """Engine audio in, a finished clip out: decode, trim, normalise, encode."""
-    return encode_mp3(prepare(to_pcm(raw, timeout)))
+    prepared = prepare(to_pcm(raw, timeout))
+    encoded = encode_mp3(prepared)
+    sounding = np.flatnonzero(prepared)
+    if sounding.size == 0:
+        return encoded
+    start, end = int(sounding[0]), int(sounding[-1]) + 1
+    sound_ms = (
+        (start + CODEC_DELAY_SAMPLES) * 1000 / SAMPLE_RATE,
+        (end + CODEC_DELAY_SAMPLES) * 1000 / SAMPLE_RATE,
+    )
+    return EncodedAudio(encoded.data, encoded.frames, sound_ms)
 
 
 @lru_cache(maxsize=32)

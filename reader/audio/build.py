@@ -1,0 +1,309 @@
+"""Builds a page's audio: clips for every sentence, section and page tracks, the manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from reader.audio.clips import Clip, ClipCache
+from reader.audio.manifest import (
+    ClipInfo,
+    CueInfo,
+    Manifest,
+    ManifestStore,
+    PageState,
+    TrackInfo,
+    page_state,
+)
+from reader.audio.tracks import (
+    HEADING_PAUSE,
+    SECTION_PAUSE,
+    SENTENCE_PAUSE,
+    Pause,
+    TrackItem,
+    TrackStore,
+    TrackTags,
+    assemble,
+)
+from reader.content.models import Page
+from reader.content.store import ContentStore
+from reader.speech.lexicon import Lexicon, load_lexicon
+from reader.speech.script import Line, page_script, script_hash
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+"""Called with (sentences done, sentences in all) as clips become ready."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    slug: str
+    manifest: Manifest
+    sentences: int
+    synthesised: int
+    """Sentences whose clip was made by this build."""
+    reused: int
+    """Sentences whose clip was already cached (or made once for an identical sentence)."""
+    seconds: float
+    """Length of the page track."""
+    engines: Counter[str]
+    """Sentences by the engine that spoke them."""
+    skipped: bool = False
+    """The page was fresh: nothing was made."""
+
+
+@dataclass(frozen=True)
+class PageStatus:
+    slug: str
+    title: str
+    state: PageState
+    manifest: Manifest | None
+
+
+class LexiconSource:
+    """The editors' lexicon, read again only when its file changes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, int] | None = None
+        self._lexicon = Lexicon(())
+
+    def get(self) -> Lexicon:
+        try:
+            stat = self.path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+        except FileNotFoundError:
+            stamp = (0, 0)
+        with self._lock:
+            if stamp != self._stamp:
+                self._lexicon = load_lexicon(self.path)
+                self._stamp = stamp
+            return self._lexicon
+
+
+class Builder:
+    """Turns a page into cached audio. Safe to use from several threads at once."""
+
+    def __init__(
+        self,
+        *,
+        store: ContentStore,
+        lexicon: LexiconSource,
+        clips: ClipCache,
+        tracks: TrackStore,
+        manifests: ManifestStore,
+        base_url: str,
+        workers: int,
+    ) -> None:
+        self.store = store
+        self.lexicon = lexicon
+        self.clips = clips
+        self.tracks = tracks
+        self.manifests = manifests
+        self.base_url = base_url
+        self.workers = max(1, workers)
+        self._voice = json.dumps(
+            {"engine": clips.engines[0].name, "identity": clips.engines[0].identity},
+            sort_keys=True,
+        )
+
+    def script(self, slug: str) -> tuple[Page, list[Line]]:
+        page = self.store.load(slug)
+        return page, page_script(page, self.lexicon.get())
+
+    def audio_hash(self, lines: Sequence[Line]) -> str:
+        """What a page's audio depends on: its script and the preferred voice."""
+        return hashlib.sha256(f"{script_hash(list(lines))}\n{self._voice}".encode()).hexdigest()
+
+    def status(self, slug: str) -> PageStatus:
+        page, lines = self.script(slug)
+        manifest = self.manifests.load(slug)
+        state = page_state(manifest, self.audio_hash(lines))
+        return PageStatus(slug, page.title, state, manifest)
+
+    def build(
+        self, slug: str, *, force: bool = False, progress: Progress | None = None
+    ) -> BuildResult:
+        """Make what is missing and point the manifest at the new tracks, atomically.
+
+        A failure (no engine answers) leaves the previous manifest and audio in place.
+        """
+        page, lines = self.script(slug)
+        audio_hash = self.audio_hash(lines)
+        previous = self.manifests.load(slug)
+        if not force and page_state(previous, audio_hash) == "fresh" and previous is not None:
+            if progress:
+                progress(len(lines), len(lines))
+            return self._result(slug, previous, lines, {}, skipped=True)
+        clips = self._make_clips(lines, force=force, progress=progress)
+        degraded = [line for line in lines if clips[line.spoken].degraded]
+        if degraded and self.clips.primary_ready():
+            # The preferred voice answered again during this build (its breaker let one trial
+            # through while the other clips fell back): upgrade the rest now, not next time.
+            clips.update(self._make_clips(degraded, force=False, progress=None))
+        manifest = self._assemble(page, lines, clips, audio_hash)
+        self.manifests.save(manifest)
+        return self._result(slug, manifest, lines, clips)
+
+    def _make_clips(
+        self, lines: Sequence[Line], *, force: bool, progress: Progress | None
+    ) -> dict[str, Clip]:
+        wanted = Counter(line.spoken for line in lines)
+        done = 0
+        clips: dict[str, Clip] = {}
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="build") as pool:
+            futures: dict[Future[Clip], str] = {
+                pool.submit(self.clips.get_or_make, text, refresh=force): text for text in wanted
+            }
+            pending = set(futures)
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in finished:
+                    error = future.exception()
+                    if error is not None:
+                        for other in pending:
+                            other.cancel()
+                        raise error
+                    text = futures[future]
+                    clips[text] = future.result()
+                    done += wanted[text]
+                if progress:
+                    progress(done, len(lines))
+        return clips
+
+    def _assemble(
+        self, page: Page, lines: Sequence[Line], clips: dict[str, Clip], audio_hash: str
+    ) -> Manifest:
+        url = f"{self.base_url}/pages/{page.slug}"
+        by_section: dict[str, list[Line]] = {}
+        for line in lines:
+            by_section.setdefault(line.section_id, []).append(line)
+
+        section_infos: list[TrackInfo] = []
+        page_items: list[TrackItem] = []
+        page_lines: list[Line | None] = []
+        for section in page.sections:
+            section_lines = by_section.get(section.id, [])
+            if not section_lines:
+                continue
+            items, item_lines = _section_items(section_lines, clips)
+            tags = TrackTags(title=f"{page.title}: {section.heading}", url=url, date=page.updated)
+            section_infos.append(self._store_track(section.id, items, item_lines, tags))
+            if page_items:
+                page_items.append(SECTION_PAUSE)
+                page_lines.append(None)
+            page_items.extend(items)
+            page_lines.extend(item_lines)
+        page_tags = TrackTags(title=page.title, url=url, date=page.updated)
+        page_info = self._store_track(page.slug, page_items, page_lines, page_tags)
+        return Manifest(
+            slug=page.slug,
+            script_hash=audio_hash,
+            built_at=dt.datetime.now(dt.UTC),
+            page=page_info,
+            sections=section_infos,
+            clips=[
+                ClipInfo(
+                    sentence_id=line.sentence_id,
+                    key=clips[line.spoken].key,
+                    engine=clips[line.spoken].engine,
+                    degraded=clips[line.spoken].degraded,
+                )
+                for line in lines
+            ],
+        )
+
+    def _store_track(
+        self,
+        track_id: str,
+        items: Sequence[TrackItem],
+        item_lines: Sequence[Line | None],
+        tags: TrackTags,
+    ) -> TrackInfo:
+        track = assemble(items, tags)
+        digest = self.tracks.put(track)
+        # A cue spans what is heard of its clip, so the highlight moves with the voice. The
+        # decoder's delay may carry a clip's last sounds a few ms into the pause after it.
+        cues = []
+        for item, line, span in zip(items, item_lines, track.spans, strict=True):
+            if line is None or isinstance(item, Pause):
+                continue
+            heard_start, heard_end = item.heard_ms
+            cues.append(
+                CueInfo(
+                    id=line.sentence_id,
+                    start_ms=round(span.start_ms + heard_start),
+                    end_ms=min(round(span.start_ms + heard_end), track.duration_ms),
+                )
+            )
+        return TrackInfo(id=track_id, hash=digest, duration_ms=track.duration_ms, cues=cues)
+
+    def _result(
+        self,
+        slug: str,
+        manifest: Manifest,
+        lines: Sequence[Line],
+        clips: dict[str, Clip],
+        *,
+        skipped: bool = False,
+    ) -> BuildResult:
+        made = {text for text, clip in clips.items() if clip.synthesized}
+        synthesised = len(made)
+        engines = Counter(info.engine for info in manifest.clips)
+        return BuildResult(
+            slug=slug,
+            manifest=manifest,
+            sentences=len(lines),
+            synthesised=synthesised,
+            reused=len(lines) - synthesised,
+            seconds=manifest.page.duration_ms / 1000,
+            engines=engines,
+            skipped=skipped,
+        )
+
+
+def _section_items(
+    lines: Sequence[Line], clips: dict[str, Clip]
+) -> tuple[list[TrackItem], list[Line | None]]:
+    """A section's clips with pauses: longer after the heading, short between sentences."""
+    items: list[TrackItem] = []
+    item_lines: list[Line | None] = []
+    for index, line in enumerate(lines):
+        if index:
+            items.append(HEADING_PAUSE if lines[index - 1].is_heading else SENTENCE_PAUSE)
+            item_lines.append(None)
+        items.append(clips[line.spoken])
+        item_lines.append(line)
+    return items, item_lines
+
+
+def speak_text(builder: Builder, text: str, *, title: str = "Oplæsning") -> tuple[bytes, int]:
+    """One-off speech of free text, sentence by sentence through the clip cache.
+
+    Returns the MP3 and its length in ms. Identical sentences are cached like any page's.
+    """
+    from reader.content.sentences import split_sentences
+    from reader.speech.normalize import normalize
+
+    lexicon = builder.lexicon.get()
+    spoken = [normalize(sentence, lexicon=lexicon) for sentence in split_sentences(text)]
+    spoken = [s for s in spoken if s.strip()]
+    if not spoken:
+        raise ValueError("no text to speak")
+    items: list[TrackItem] = []
+    for index, sentence in enumerate(spoken):
+        if index:
+            items.append(SENTENCE_PAUSE)
+        items.append(builder.clips.get_or_make(sentence))
+    track = assemble(items, TrackTags(title=title, url=builder.base_url))
+    return track.data, track.duration_ms

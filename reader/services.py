@@ -1,0 +1,64 @@
+"""Everything one reader process works with, built from its settings: for the CLI and the web."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from reader.audio.build import Builder, LexiconSource
+from reader.audio.clips import ClipCache
+from reader.audio.manifest import ManifestStore
+from reader.audio.tracks import TrackStore
+from reader.config import Settings
+from reader.content.store import ContentStore
+from reader.speech.engines.choice import EngineChoice, choose_engines
+
+
+@dataclass(frozen=True, kw_only=True)
+class Services:
+    settings: Settings
+    store: ContentStore
+    lexicon: LexiconSource
+    engines: EngineChoice
+    clips: ClipCache
+    tracks: TrackStore
+    manifests: ManifestStore
+    builder: Builder
+
+    def close(self) -> None:
+        self.engines.close()
+
+
+def build_services(settings: Settings, engines: EngineChoice | None = None) -> Services:
+    """``engines`` replaces the ones the settings name (tests inject a fake engine here)."""
+    engines = engines or choose_engines(settings)
+    store = ContentStore(settings.pages_dir, max_bytes=settings.max_page_bytes)
+    lexicon = LexiconSource(settings.lexicon_path)
+    clips = ClipCache(
+        settings.data_dir, engines.engines, engines.breaker, decode_timeout=settings.espeak_timeout
+    )
+    tracks = TrackStore(settings.data_dir)
+    manifests = ManifestStore(settings.data_dir)
+    cores = os.cpu_count() or 2
+    # espeak-ng and encoding use a core each; gTTS waits on the network, bounded by its own
+    # semaphore, so a pool of that size keeps its requests in flight.
+    workers = max(cores, settings.gtts_concurrency) if settings.engine != "espeak" else cores
+    builder = Builder(
+        store=store,
+        lexicon=lexicon,
+        clips=clips,
+        tracks=tracks,
+        manifests=manifests,
+        base_url=settings.base_url,
+        workers=workers,
+    )
+    return Services(
+        settings=settings,
+        store=store,
+        lexicon=lexicon,
+        engines=engines,
+        clips=clips,
+        tracks=tracks,
+        manifests=manifests,
+        builder=builder,
+    )

@@ -1,0 +1,38 @@
+"""Which engines a setting means, in order of preference, and the breaker guarding the first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reader.config import Settings
+from reader.speech.engines import Engine
+from reader.speech.engines.breaker import CircuitBreaker
+from reader.speech.engines.espeak import EspeakEngine
+from reader.speech.engines.gtts import GttsEngine
+
+BREAKER_FAILURES = 3
+BREAKER_RESET_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    engines: tuple[Engine, ...]
+    """The preferred engine first; a clip made by a later one is degraded."""
+    breaker: CircuitBreaker | None
+    """Skips the first engine for a while after repeated failures (``auto`` only)."""
+
+    def close(self) -> None:
+        for engine in self.engines:
+            if isinstance(engine, GttsEngine):
+                engine.close()
+
+
+def choose_engines(settings: Settings) -> EngineChoice:
+    if settings.engine == "espeak":
+        return EngineChoice((EspeakEngine(settings),), None)
+    if settings.engine == "gtts":
+        return EngineChoice((GttsEngine(settings),), None)
+    return EngineChoice(
+        (GttsEngine(settings), EspeakEngine(settings)),
+        CircuitBreaker(failure_threshold=BREAKER_FAILURES, reset_after=BREAKER_RESET_SECONDS),
+    )
