@@ -19,6 +19,11 @@ class PageNotFound(ReaderError):
     title = "Siden findes ikke"
 
 
+class SectionNotFound(ReaderError):
+    status_code = 404
+    title = "Afsnittet findes ikke"
+
+
 class InvalidSlug(ReaderError):
     status_code = 404
     title = "Siden findes ikke"
@@ -44,6 +49,17 @@ class TextTooLong(ReaderError):
 class EngineUnavailable(ReaderError):
     status_code = 503
     title = "Oplæsningen er ikke tilgængelig lige nu"
+
+
+class Busy(ReaderError):
+    """Too much synthesis is waiting already; the client should try again shortly."""
+
+    status_code = 503
+    title = "Oplæsningen har travlt"
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class EngineError(ReaderError):

@@ -1,0 +1,44 @@
+"""``create_app(settings)``: the whole web service, built from its settings and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+import reader
+from reader.config import Settings
+from reader.web import api, health, pages
+from reader.web.assets import Assets, VersionedStaticFiles
+from reader.web.deps import STATE_KEY
+from reader.web.errors import install_error_handler
+from reader.web.headers import SecurityHeaders
+from reader.web.state import AppState, build_state
+from reader.web.templating import make_templates
+
+
+def create_app(settings: Settings) -> FastAPI:
+    assets = Assets()
+    templates = make_templates(assets)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, AppState]]:
+        await run_in_threadpool(assets.load)
+        state = await run_in_threadpool(build_state, settings, templates)
+        yield {STATE_KEY: state}
+
+    app = FastAPI(
+        title="reader",
+        summary="Høje-Taastrup Kommune's policy pages, read aloud in Danish",
+        version=reader.__version__,
+        lifespan=lifespan,
+    )
+    app.add_middleware(SecurityHeaders)
+    install_error_handler(app)
+    app.mount("/static", VersionedStaticFiles(assets), name="static")
+    app.include_router(pages.router)
+    app.include_router(api.router)
+    app.include_router(health.router)
+    return app

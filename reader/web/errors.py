@@ -1,0 +1,120 @@
+"""One handler turns every failure into an answer: JSON under ``/api``, a Danish page elsewhere."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+from starlette.responses import PlainTextResponse, Response
+
+from reader.errors import ReaderError
+from reader.web.deps import find_state
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api"
+
+_TITLES = {
+    400: "Ugyldig forespørgsel",
+    404: "Siden findes ikke",
+    405: "Metoden er ikke tilladt",
+    413: "Forespørgslen er for stor",
+    422: "Ugyldig forespørgsel",
+    429: "For mange forespørgsler",
+    500: "Der opstod en fejl",
+    503: "Tjenesten er ikke tilgængelig lige nu",
+}
+
+
+class ErrorBody(BaseModel):
+    status: int
+    title: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    """The JSON body of every failed request under ``/api``."""
+
+    error: ErrorBody
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    status: int
+    title: str
+    message: str
+    headers: Mapping[str, str] | None = None
+
+
+def describe(exc: Exception, request: Request) -> Problem:
+    if isinstance(exc, ReaderError):
+        return Problem(exc.status_code, exc.title, exc.message)
+    if isinstance(exc, HTTPException):
+        title = _TITLES.get(exc.status_code, _reason(exc.status_code))
+        if exc.status_code == 404:
+            message = f"Der er ingen side på adressen {request.url.path}."
+        elif exc.status_code == 405:
+            message = f"Adressen {request.url.path} kan ikke bruges med {request.method}."
+        else:
+            message = exc.detail if isinstance(exc.detail, str) else title
+        return Problem(exc.status_code, title, message, exc.headers)
+    if isinstance(exc, RequestValidationError):
+        return Problem(422, _TITLES[422], _validation_message(exc))
+    return Problem(500, _TITLES[500], "Prøv igen om lidt. Fejlen er registreret.")
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return _TITLES[400]
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error.get("loc", ()))
+        parts.append(f"{where}: {error.get('msg', 'ugyldig værdi')}")
+    return "Ugyldige værdier i forespørgslen: " + "; ".join(parts)
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+
+
+async def handle_error(request: Request, exc: Exception) -> Response:
+    problem = describe(exc, request)
+    if problem.status >= 500:
+        logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    else:
+        logger.info(
+            "%s %s: %d %s", request.method, request.url.path, problem.status, problem.message
+        )
+    if wants_json(request):
+        error = ErrorBody(status=problem.status, title=problem.title, message=problem.message)
+        body = ErrorResponse(error=error).model_dump()
+        return JSONResponse(body, problem.status, headers=problem.headers)
+    state = find_state(request)
+    if state is None:  # the lifespan never ran: nothing to render with
+        text = f"{problem.status} {problem.title}: {problem.message}"
+        return PlainTextResponse(text, problem.status, headers=problem.headers)
+    return state.templates.TemplateResponse(
+        request,
+        "error.html",
+        {"problem": problem},
+        status_code=problem.status,
+        headers=problem.headers,
+    )
+
+
+def install_error_handler(app: FastAPI) -> None:
+    for kind in (ReaderError, HTTPException, RequestValidationError, Exception):
+        app.add_exception_handler(kind, handle_error)

@@ -1,0 +1,67 @@
+"""``reader serve`` as a real process on a loopback port, for tests that need real HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+STARTUP_POLLS = 400
+POLL_INTERVAL = 0.05
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def reader_server(content_dir: Path, data_dir: Path) -> Iterator[str]:
+    """Start ``python -m reader serve``, wait until /healthz answers, yield its base URL."""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("READER_")},
+        "READER_CONTENT_DIR": str(content_dir),
+        "READER_DATA_DIR": str(data_dir),
+    }
+    command = [sys.executable, "-m", "reader", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(process, base_url)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def _wait_until_healthy(process: subprocess.Popen[bytes], base_url: str) -> None:
+    for _ in range(STARTUP_POLLS):
+        if process.poll() is not None:
+            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+            raise AssertionError(f"reader serve exited with {process.returncode}:\n{output}")
+        try:
+            if httpx.get(f"{base_url}/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(POLL_INTERVAL)
+    raise AssertionError(f"reader serve did not answer on {base_url} after {STARTUP_POLLS} polls")
