@@ -68,6 +68,24 @@ class Settings(BaseSettings):
     espeak_timeout: float = Field(default=30.0, gt=0, le=600)
     """Seconds one espeak-ng or ffmpeg call may take."""
 
+    synthesis_wait: float = Field(default=30.0, gt=0, le=300)
+    """Seconds a listener's request waits for audio being made before it gets 503 + Retry-After."""
+
+    queue_size: int = Field(default=64, ge=1, le=10_000)
+    """Most section and page builds waiting at once; beyond it requests get 503 + Retry-After."""
+
+    queue_workers: int = Field(default=2, ge=1, le=32)
+    """Threads taking builds off the queue."""
+
+    audio_cache_mb: int = Field(default=128, ge=0, le=16_384)
+    """Memory for serving audio files without touching the disk."""
+
+    speak_max_chars: int = Field(default=1000, ge=1, le=20_000)
+    """Longest text ``POST /api/speak`` reads."""
+
+    speak_per_minute: int = Field(default=10, ge=1, le=10_000)
+    """``POST /api/speak`` requests one client may make a minute."""
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -8,6 +8,8 @@ class ReaderError(Exception):
 
     status_code = 400
     title = "Ugyldig forespørgsel"
+    retry_after: int | None = None
+    """Seconds after which trying again makes sense (sent as Retry-After)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -58,6 +60,15 @@ class Busy(ReaderError):
     title = "Oplæsningen har travlt"
 
     def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TooManyRequests(ReaderError):
+    status_code = 429
+    title = "For mange forespørgsler"
+
+    def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
 

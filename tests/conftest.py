@@ -15,12 +15,18 @@ REPO = Path(__file__).resolve().parent.parent
 CONTENT = REPO / "content"
 
 
+# Nothing in the tests may talk to another machine: unless a test points gTTS at its own fake
+# endpoint, it goes to a loopback port where nothing listens.
+NOWHERE = "http://127.0.0.1:9/batchexecute"
+
+
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No READER_* variable from the developer's shell leaks into a test."""
     for name in list(os.environ):
         if name.startswith("READER_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("READER_GTTS_URL", NOWHERE)
     yield
 
 

@@ -15,7 +15,7 @@ import pytest
 def run(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("READER_")}
+    full_env = dict(os.environ)  # READER_* cleared by the shared fixtures but a loopback gTTS URL
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "reader", *args],

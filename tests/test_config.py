@@ -20,7 +20,9 @@ def test_every_setting_is_in_the_readme_table() -> None:
 
 
 def test_defaults_are_the_embedded_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("READER_GTTS_URL")
     settings = Settings()
+    assert settings.gtts_url.startswith("https://translate.google.")
     assert settings.content_dir == Path("content")
     assert settings.data_dir == Path("var")
     assert settings.engine == "auto"

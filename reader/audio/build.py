@@ -35,10 +35,14 @@ from reader.audio.tracks import (
 )
 from reader.content.models import Page
 from reader.content.store import ContentStore
+from reader.errors import SectionNotFound
 from reader.speech.lexicon import Lexicon, load_lexicon
 from reader.speech.script import Line, page_script, script_hash
 
 logger = logging.getLogger(__name__)
+
+MEMO_SIZE = 512
+"""Section tracks remembered by their clips, so a listener's request does not assemble again."""
 
 Progress = Callable[[int, int], None]
 """Called with (sentences done, sentences in all) as clips become ready."""
@@ -112,18 +116,67 @@ class Builder:
         self.manifests = manifests
         self.base_url = base_url
         self.workers = max(1, workers)
+        self._memo_lock = threading.Lock()
+        self._memo: dict[tuple[object, ...], TrackInfo] = {}
+        self._scripts: dict[str, tuple[Page, Lexicon, list[Line]]] = {}
         self._voice = json.dumps(
             {"engine": clips.engines[0].name, "identity": clips.engines[0].identity},
             sort_keys=True,
         )
 
     def script(self, slug: str) -> tuple[Page, list[Line]]:
+        """The page and its spoken script, normalised again only when page or lexicon change."""
         page = self.store.load(slug)
-        return page, page_script(page, self.lexicon.get())
+        lexicon = self.lexicon.get()
+        with self._memo_lock:
+            known = self._scripts.get(slug)
+        if known is not None and known[0] is page and known[1] is lexicon:
+            return page, known[2]
+        lines = page_script(page, lexicon)
+        with self._memo_lock:
+            self._scripts[slug] = (page, lexicon, lines)
+        return page, lines
 
     def audio_hash(self, lines: Sequence[Line]) -> str:
         """What a page's audio depends on: its script and the preferred voice."""
         return hashlib.sha256(f"{script_hash(list(lines))}\n{self._voice}".encode()).hexdigest()
+
+    def section_track(self, slug: str, section_id: str, *, make: bool) -> TrackInfo | None:
+        """The current audio of one section, assembled from its clips.
+
+        With ``make``, missing clips are synthesised first; without, None unless every clip is
+        cached. Assembly is cheap and its result content-addressed, so the track equals the one
+        a full build of the page makes.
+        """
+        page, lines = self.script(slug)
+        section = page.section(section_id)
+        if section is None:
+            raise SectionNotFound(f"Afsnittet {section_id!r} findes ikke på siden {slug!r}")
+        section_lines = [line for line in lines if line.section_id == section_id]
+        if make:
+            clips = self._make_clips(section_lines, force=False, progress=None)
+        else:
+            found = {line.spoken: self.clips.lookup(line.spoken) for line in section_lines}
+            if any(clip is None for clip in found.values()):
+                return None
+            clips = {text: clip for text, clip in found.items() if clip is not None}
+        url = f"{self.base_url}/pages/{page.slug}"
+        tags = TrackTags(title=f"{page.title}: {section.heading}", url=url, date=page.updated)
+        memo_key = (
+            tags,
+            tuple((line.sentence_id, clips[line.spoken].key) for line in section_lines),
+        )
+        with self._memo_lock:
+            info = self._memo.get(memo_key)
+        if info is not None and self.tracks.exists(info.hash):
+            return info
+        items, item_lines = _section_items(section_lines, clips)
+        info = self._store_track(section.id, items, item_lines, tags)
+        with self._memo_lock:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.pop(next(iter(self._memo)))
+            self._memo[memo_key] = info
+        return info
 
     def status(self, slug: str) -> PageStatus:
         page, lines = self.script(slug)
@@ -244,6 +297,7 @@ class Builder:
                     id=line.sentence_id,
                     start_ms=round(span.start_ms + heard_start),
                     end_ms=min(round(span.start_ms + heard_end), track.duration_ms),
+                    text=line.text,
                 )
             )
         return TrackInfo(id=track_id, hash=digest, duration_ms=track.duration_ms, cues=cues)

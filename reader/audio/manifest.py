@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 from typing import Literal
 
@@ -15,9 +16,12 @@ PageState = Literal["fresh", "stale", "missing", "degraded"]
 
 
 class CueInfo(BaseModel):
+    """Where one sentence is heard in a track, and the sentence as written."""
+
     id: str
     start_ms: int
     end_ms: int
+    text: str
 
 
 class TrackInfo(BaseModel):
@@ -61,18 +65,34 @@ class ManifestStore:
 
     def __init__(self, data_dir: Path) -> None:
         self.root = data_dir / "manifests"
+        self._lock = threading.Lock()
+        self._memo: dict[str, tuple[tuple[int, int, int], Manifest]] = {}
 
     def path(self, slug: str) -> Path:
         return self.root / f"{check_slug(slug)}.json"
 
     def load(self, slug: str) -> Manifest | None:
+        """The page's manifest, parsed again only when its file changes."""
+        path = self.path(slug)
         try:
-            return Manifest.model_validate_json(self.path(slug).read_bytes())
+            stat = path.stat()
+        except FileNotFoundError:
+            return None
+        stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            known = self._memo.get(slug)
+        if known is not None and known[0] == stamp:
+            return known[1]
+        try:
+            manifest = Manifest.model_validate_json(path.read_bytes())
         except FileNotFoundError:
             return None
         except ValidationError:
             # A manifest from an older format or a damaged disk: treat the page as not built.
             return None
+        with self._lock:
+            self._memo[slug] = (stamp, manifest)
+        return manifest
 
     def save(self, manifest: Manifest) -> None:
         write_atomic(self.path(manifest.slug), manifest.model_dump_json(indent=1).encode())

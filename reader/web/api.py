@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter
 
 from reader.web.catalog import readable_pages
-from reader.web.deps import SettingsDep, SlugDep, StoreDep
+from reader.web.deps import ListeningDep, SettingsDep, SlugDep, StoreDep
 from reader.web.errors import ErrorResponse
-from reader.web.schemas import PageDocument, PageSummary
+from reader.web.schemas import PageDocument, PageSummary, audio_document
 
 router = APIRouter(prefix="/api", tags=["pages"])
 
@@ -29,5 +29,9 @@ def list_pages(store: StoreDep, settings: SettingsDep) -> list[PageSummary]:
     response_model=PageDocument,
     responses=_PAGE_ERRORS,
 )
-def get_page(slug: SlugDep, store: StoreDep, settings: SettingsDep) -> PageDocument:
-    return PageDocument.of(store.load(slug), settings.base_url)
+def get_page(
+    slug: SlugDep, store: StoreDep, listening: ListeningDep, settings: SettingsDep
+) -> PageDocument:
+    page = store.load(slug)
+    audio = audio_document(listening.page_audio(slug), slug, settings.base_url)
+    return PageDocument.of(page, audio, settings.base_url)

@@ -10,8 +10,10 @@ from starlette.concurrency import run_in_threadpool
 
 import reader
 from reader.config import Settings
-from reader.web import api, health, pages
+from reader.speech.engines.choice import EngineChoice
+from reader.web import api, audio, health, pages
 from reader.web.assets import Assets, VersionedStaticFiles
+from reader.web.audio_files import AudioFiles
 from reader.web.deps import STATE_KEY
 from reader.web.errors import install_error_handler
 from reader.web.headers import SecurityHeaders
@@ -19,15 +21,19 @@ from reader.web.state import AppState, build_state
 from reader.web.templating import make_templates
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, engines: EngineChoice | None = None) -> FastAPI:
+    """The whole service. ``engines`` replaces the ones the settings name (tests)."""
     assets = Assets()
     templates = make_templates(assets)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, AppState]]:
         await run_in_threadpool(assets.load)
-        state = await run_in_threadpool(build_state, settings, templates)
-        yield {STATE_KEY: state}
+        state = await run_in_threadpool(build_state, settings, templates, engines)
+        try:
+            yield {STATE_KEY: state}
+        finally:
+            await run_in_threadpool(state.close)
 
     app = FastAPI(
         title="reader",
@@ -41,4 +47,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(health.router)
+    app.include_router(audio.router)
+    # Outermost, so a request for audio bytes passes through nothing else.
+    app.add_middleware(
+        AudioFiles,
+        root=lambda: settings.data_dir / "audio",
+        allowed_origins=settings.allowed_origins,
+        cache_bytes=settings.audio_cache_mb * 1024 * 1024,
+    )
     return app

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.templating import Jinja2Templates
 
+from reader.audio.listen import Listening
 from reader.config import Settings
 from reader.content.slugs import check_slug
 from reader.content.store import ContentStore
@@ -42,6 +43,10 @@ async def _templates(state: StateDep) -> Jinja2Templates:
     return state.templates
 
 
+async def _listening(state: StateDep) -> Listening:
+    return state.listening
+
+
 async def _slug(slug: str) -> str:
     return check_slug(slug)
 
@@ -49,5 +54,6 @@ async def _slug(slug: str) -> str:
 SettingsDep = Annotated[Settings, Depends(_settings)]
 StoreDep = Annotated[ContentStore, Depends(_store)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(_templates)]
+ListeningDep = Annotated[Listening, Depends(_listening)]
 SlugDep = Annotated[str, Depends(_slug)]
 """A page slug from the path, checked against the slug rules (an invalid one is a 404)."""

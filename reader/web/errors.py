@@ -55,7 +55,8 @@ class Problem:
 
 def describe(exc: Exception, request: Request) -> Problem:
     if isinstance(exc, ReaderError):
-        return Problem(exc.status_code, exc.title, exc.message)
+        headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
+        return Problem(exc.status_code, exc.title, exc.message, headers)
     if isinstance(exc, HTTPException):
         title = _TITLES.get(exc.status_code, _reason(exc.status_code))
         if exc.status_code == 404:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from reader.audio.listen import PageAudio, TrackView
 from reader.content.models import Page
 
 
@@ -38,14 +40,79 @@ class PageSummary(BaseModel):
 
 
 class PageDocument(Page):
-    """A page's structure: metadata and sections with their blocks and sentences."""
+    """A page's structure (metadata, sections, blocks, sentences) and its audio."""
 
     url: str = Field(description="The reading view of the page")
+    audio: AudioDocument
 
     @classmethod
-    def of(cls, page: Page, base_url: str) -> PageDocument:
-        return cls.model_validate({**page.model_dump(), "url": base_url + page_path(page.slug)})
+    def of(cls, page: Page, audio: AudioDocument, base_url: str) -> PageDocument:
+        url = base_url + page_path(page.slug)
+        return cls.model_validate({**page.model_dump(), "url": url, "audio": audio})
 
 
 class Health(BaseModel):
     status: str = "ok"
+
+
+class CueDocument(BaseModel):
+    id: str = Field(description="The sentence id (also the WebVTT cue id)")
+    start_ms: int
+    end_ms: int
+
+
+class TrackDocument(BaseModel):
+    """One track of a page: the whole page, or one section."""
+
+    id: str = Field(description="The page slug, or the section id")
+    ready: bool = Field(description="Made already; otherwise `url` makes it and waits")
+    degraded: bool = Field(description="Spoken by the offline voice while the main one was away")
+    url: str = Field(description="Redirects (307) to the current audio; stable")
+    audio_url: str | None = Field(description="The current immutable MP3, when ready")
+    duration_ms: int | None
+    timings_url: str = Field(description="WebVTT: one cue per sentence, cue id = sentence id")
+    timings: list[CueDocument]
+
+
+class AudioDocument(BaseModel):
+    state: Literal["fresh", "stale", "missing", "degraded"] = Field(
+        description="fresh: made from the current text; stale: the text changed and new audio "
+        "is being made (the old one plays meanwhile); missing: made as listeners ask; degraded: "
+        "made by the offline voice"
+    )
+    page: TrackDocument
+    sections: list[TrackDocument]
+
+
+def audio_path(digest: str) -> str:
+    return f"/audio/{digest}.mp3"
+
+
+def track_document(view: TrackView, slug: str, base_url: str, *, section: bool) -> TrackDocument:
+    root = f"{base_url}{api_page_path(slug)}" + (f"/sections/{view.id}" if section else "")
+    track = view.track
+    return TrackDocument(
+        id=view.id,
+        ready=track is not None,
+        degraded=view.degraded,
+        url=f"{root}/audio",
+        audio_url=base_url + audio_path(track.hash) if track else None,
+        duration_ms=track.duration_ms if track else None,
+        timings_url=f"{root}/timings.vtt",
+        timings=[CueDocument(id=c.id, start_ms=c.start_ms, end_ms=c.end_ms) for c in view.cues],
+    )
+
+
+def audio_document(audio: PageAudio, slug: str, base_url: str) -> AudioDocument:
+    return AudioDocument(
+        state=audio.state,
+        page=track_document(audio.page, slug, base_url, section=False),
+        sections=[track_document(s, slug, base_url, section=True) for s in audio.sections],
+    )
+
+
+class SpeakRequest(BaseModel):
+    text: str = Field(min_length=1, description="The text to read aloud, e.g. a selection")
+
+
+PageDocument.model_rebuild()

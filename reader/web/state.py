@@ -7,8 +7,13 @@ from dataclasses import dataclass
 
 from starlette.templating import Jinja2Templates
 
+from reader.audio.listen import Listening
+from reader.audio.queue import AudioQueue
 from reader.config import Settings
 from reader.content.store import ContentStore
+from reader.services import Services, build_services
+from reader.speech.engines.choice import EngineChoice
+from reader.web.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -19,15 +24,39 @@ class AppState:
     ``build_state``, and one more alias in ``deps``."""
 
     settings: Settings
-    store: ContentStore
+    services: Services
+    queue: AudioQueue
+    listening: Listening
+    speak_limiter: RateLimiter
     templates: Jinja2Templates
 
+    @property
+    def store(self) -> ContentStore:
+        return self.services.store
 
-def build_state(settings: Settings, templates: Jinja2Templates) -> AppState:
+    def close(self) -> None:
+        self.queue.stop()
+        self.services.close()
+
+
+def build_state(
+    settings: Settings, templates: Jinja2Templates, engines: EngineChoice | None = None
+) -> AppState:
     """Blocking (it looks at the disk): call it from a worker thread."""
-    store = ContentStore(settings.pages_dir, max_bytes=settings.max_page_bytes)
-    slugs = store.slugs()
+    services = build_services(settings, engines)
+    slugs = services.store.slugs()
     if not slugs:
         logger.warning("no pages in %s", settings.pages_dir)
     logger.info("serving %d pages from %s", len(slugs), settings.pages_dir)
-    return AppState(settings=settings, store=store, templates=templates)
+    queue = AudioQueue(
+        services.builder, max_pending=settings.queue_size, workers=settings.queue_workers
+    )
+    queue.start()
+    return AppState(
+        settings=settings,
+        services=services,
+        queue=queue,
+        listening=Listening(services.builder, queue, wait_seconds=settings.synthesis_wait),
+        speak_limiter=RateLimiter(per_minute=settings.speak_per_minute),
+        templates=templates,
+    )

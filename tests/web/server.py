@@ -30,7 +30,7 @@ def reader_server(content_dir: Path, data_dir: Path) -> Iterator[str]:
     """Start ``python -m reader serve``, wait until /healthz answers, yield its base URL."""
     port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("READER_")},
+        **os.environ,  # READER_* were cleared by the shared fixtures; the gTTS URL is loopback
         "READER_CONTENT_DIR": str(content_dir),
         "READER_DATA_DIR": str(data_dir),
     }

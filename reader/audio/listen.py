@@ -1,0 +1,123 @@
+"""What a listener gets: the page's tracks as they stand, and tracks made on demand.
+
+A built page is served from its manifest. A stale page keeps its old audio until the new build
+is done (nobody is cut off mid-sentence) and is rebuilt in the background. A page never built
+is made section by section as listeners ask, the section asked for first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from reader.audio.build import Builder, BuildResult
+from reader.audio.manifest import CueInfo, Manifest, PageState, TrackInfo
+from reader.audio.queue import AudioQueue
+from reader.errors import Busy, SectionNotFound
+
+
+@dataclass(frozen=True)
+class TrackView:
+    """One track as the API describes it; ``track`` is None until it is made."""
+
+    id: str
+    track: TrackInfo | None
+    degraded: bool
+
+    @property
+    def ready(self) -> bool:
+        return self.track is not None
+
+    @property
+    def cues(self) -> list[CueInfo]:
+        return self.track.cues if self.track else []
+
+
+@dataclass(frozen=True)
+class PageAudio:
+    state: PageState
+    page: TrackView
+    sections: list[TrackView]
+
+
+class Listening:
+    """Answers listeners without ever blocking on synthesis longer than ``wait_seconds``."""
+
+    def __init__(self, builder: Builder, queue: AudioQueue, *, wait_seconds: float) -> None:
+        self.builder = builder
+        self.queue = queue
+        self.wait_seconds = wait_seconds
+
+    def page_audio(self, slug: str) -> PageAudio:
+        """The state of a page's audio; makes nothing (except a stale page, in the background)."""
+        status = self.builder.status(slug)
+        manifest = status.manifest
+        if manifest is not None:
+            if status.state == "stale":
+                self.queue.rebuild(slug)
+            return PageAudio(
+                state=status.state,
+                page=TrackView(slug, manifest.page, manifest.degraded),
+                sections=[
+                    TrackView(info.id, info, _degraded(manifest, info))
+                    for info in manifest.sections
+                ],
+            )
+        page, _ = self.builder.script(slug)
+        sections = []
+        for section in page.sections:
+            track = self.builder.section_track(slug, section.id, make=False)
+            sections.append(TrackView(section.id, track, False))
+        return PageAudio(state="missing", page=TrackView(slug, None, False), sections=sections)
+
+    def page_track(self, slug: str) -> TrackInfo | Future[object]:
+        """The page's track, or the job making it (``await_track`` waits for it)."""
+        manifest = self._current_manifest(slug)
+        if manifest is not None:
+            return manifest.page
+        return self.queue.page(slug)
+
+    def section_track(self, slug: str, section_id: str) -> TrackInfo | Future[object]:
+        """The section's track, or the job making it (``await_track`` waits for it)."""
+        manifest = self._current_manifest(slug)
+        if manifest is not None:
+            info = manifest.section(section_id)
+            if info is not None:
+                return info
+        page, _ = self.builder.script(slug)
+        if page.section(section_id) is None:
+            raise SectionNotFound(f"Afsnittet {section_id!r} findes ikke på siden {slug!r}")
+        ready = self.builder.section_track(slug, section_id, make=False)
+        return ready if ready is not None else self.queue.section(slug, section_id)
+
+    async def await_track(self, found: TrackInfo | Future[object]) -> TrackInfo:
+        """Waits on the event loop, not in a thread, so many waiting listeners cost no threads.
+
+        A listener who gives up (timeout) leaves the job running for the next one.
+        """
+        if isinstance(found, TrackInfo):
+            return found
+        try:
+            result = await asyncio.wait_for(
+                asyncio.shield(asyncio.wrap_future(found)), self.wait_seconds
+            )
+        except TimeoutError:
+            raise Busy(
+                "Oplæsningen er ikke klar endnu. Prøv igen om lidt.", retry_after=2
+            ) from None
+        if isinstance(result, BuildResult):
+            return result.manifest.page
+        assert isinstance(result, TrackInfo)
+        return result
+
+    def _current_manifest(self, slug: str) -> Manifest | None:
+        status = self.builder.status(slug)
+        if status.state == "stale":
+            self.queue.rebuild(slug)
+        return status.manifest
+
+
+def _degraded(manifest: Manifest, section: TrackInfo) -> bool:
+    ids = {cue.id for cue in section.cues}
+    return any(clip.degraded for clip in manifest.clips if clip.sentence_id in ids)

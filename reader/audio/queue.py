@@ -1,0 +1,163 @@
+"""Synthesis on demand: a bounded queue of section and page jobs run by worker threads.
+
+A listener who asks for audio that is not made yet gets the section they asked for first; the
+rest of the page follows in reading order. Jobs for the same thing are shared. When more jobs
+wait than the queue holds, new ones are refused with ``Busy`` instead of using up memory.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Literal
+
+from reader.audio.build import Builder
+from reader.errors import Busy
+
+logger = logging.getLogger(__name__)
+
+URGENT = 0
+"""A listener is waiting for this."""
+AHEAD = 1
+"""Made ahead of a listener: the rest of a page they started."""
+
+STOP = 9
+"""After everything else: a worker that takes it ends."""
+
+JobKind = Literal["section", "page", "stop"]
+
+
+@dataclass(order=True)
+class _Job:
+    priority: int
+    sequence: int
+    kind: JobKind = field(compare=False)
+    slug: str = field(compare=False)
+    section_id: str = field(compare=False, default="")
+    future: Future[object] = field(compare=False, default_factory=Future)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.kind, self.slug, self.section_id)
+
+
+class AudioQueue:
+    """Runs section and page builds in ``workers`` threads; at most ``max_pending`` wait."""
+
+    def __init__(self, builder: Builder, *, max_pending: int = 64, workers: int = 1) -> None:
+        self.builder = builder
+        self.max_pending = max_pending
+        self.workers = workers
+        self._queue: queue.PriorityQueue[_Job] = queue.PriorityQueue()
+        self._jobs: dict[tuple[str, str, str], _Job] = {}
+        self._lock = threading.Lock()
+        self._sequence = itertools.count()
+        self._threads: list[threading.Thread] = []
+        self._running = 0
+        self.on_depth: Callable[[int], None] | None = None
+
+    @property
+    def depth(self) -> int:
+        """Jobs waiting or running."""
+        with self._lock:
+            return len(self._jobs)
+
+    def start(self) -> None:
+        for index in range(self.workers):
+            thread = threading.Thread(target=self._work, name=f"audio-{index}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        for _ in self._threads:
+            self._queue.put(_Job(STOP, next(self._sequence), "stop", ""))
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self._threads.clear()
+
+    def section(self, slug: str, section_id: str) -> Future[object]:
+        """A job making the section's track (its result), queued ahead of everything else; the
+        rest of the page is queued behind it."""
+        future = self._submit("section", slug, section_id, URGENT)
+        self.prefetch(slug)
+        return future
+
+    def page(self, slug: str) -> Future[object]:
+        """A job building the whole page (a ``BuildResult``), ahead of work done in advance."""
+        return self._submit("page", slug, "", URGENT)
+
+    def rebuild(self, slug: str) -> None:
+        """Queue a build of the whole page behind anything a listener waits for, unless full."""
+        try:
+            self._submit("page", slug, "", AHEAD)
+        except Busy:
+            logger.info("queue full: %s is rebuilt later", slug)
+
+    def prefetch(self, slug: str) -> None:
+        """Queue every section of the page in reading order, then the whole page, unless full."""
+        page = self.builder.store.load(slug)
+        try:
+            for section in page.sections:
+                self._submit("section", slug, section.id, AHEAD)
+            self._submit("page", slug, "", AHEAD)
+        except Busy:
+            logger.info("queue full: %s is made when a listener asks for it", slug)
+
+    def _submit(self, kind: JobKind, slug: str, section_id: str, priority: int) -> Future[object]:
+        with self._lock:
+            existing = self._jobs.get((kind, slug, section_id))
+            if existing is not None:
+                if priority < existing.priority and not existing.future.running():
+                    # Asked for by a listener now: queue it again in front; whichever copy a
+                    # worker takes first runs, the other finds the job done and is skipped.
+                    existing.priority = priority
+                    self._queue.put(
+                        _Job(
+                            priority, next(self._sequence), kind, slug, section_id, existing.future
+                        )
+                    )
+                return existing.future
+            if len(self._jobs) >= self.max_pending:
+                raise Busy(
+                    "Der venter allerede mange oplæsninger. Prøv igen om lidt.", retry_after=5
+                )
+            job = _Job(priority, next(self._sequence), kind, slug, section_id)
+            self._jobs[job.key] = job
+            depth = len(self._jobs)
+        self._queue.put(job)
+        if self.on_depth:
+            self.on_depth(depth)
+        return job.future
+
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job.kind == "stop":
+                return
+            if not job.future.set_running_or_notify_cancel():
+                continue  # the same job queued again and already run, or cancelled
+            try:
+                result: object
+                if job.kind == "section":
+                    result = self.builder.section_track(job.slug, job.section_id, make=True)
+                else:
+                    result = self.builder.build(job.slug)
+            except BaseException as error:  # handed to whoever waits for the job
+                job.future.set_exception(error)
+            else:
+                job.future.set_result(result)
+            finally:
+                with self._lock:
+                    if (
+                        self._jobs.get(job.key) is not None
+                        and self._jobs[job.key].future is job.future
+                    ):
+                        del self._jobs[job.key]
+                    depth = len(self._jobs)
+                if self.on_depth:
+                    self.on_depth(depth)

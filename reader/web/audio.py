@@ -1,0 +1,113 @@
+"""Audio routes under ``/api``: stable addresses redirecting to immutable MP3s; timings; speech."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from reader.audio.build import speak_text
+from reader.audio.manifest import TrackInfo
+from reader.audio.timings import Cue, to_webvtt
+from reader.content.slugs import SLUG_RE
+from reader.errors import Busy, SectionNotFound, TextTooLong
+from reader.web.deps import ListeningDep, SettingsDep, SlugDep, StateDep
+from reader.web.errors import ErrorResponse
+from reader.web.schemas import SpeakRequest, audio_path
+
+router = APIRouter(prefix="/api", tags=["audio"])
+
+NO_CACHE = {"Cache-Control": "no-cache"}
+
+_AUDIO_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse, "description": "No such page or section"},
+    503: {"model": ErrorResponse, "description": "Not ready in time, or too busy: see Retry-After"},
+}
+
+
+async def _section_id(section_id: str) -> str:
+    if len(section_id) > 120 or not SLUG_RE.fullmatch(section_id):
+        raise SectionNotFound(f"Afsnittet {section_id[:120]!r} findes ikke")
+    return section_id
+
+
+SectionDep = Annotated[str, Depends(_section_id)]
+
+
+def _redirect(track: TrackInfo) -> RedirectResponse:
+    return RedirectResponse(audio_path(track.hash), status_code=307, headers=NO_CACHE)
+
+
+def _vtt(track: TrackInfo) -> Response:
+    cues = [Cue(c.id, c.start_ms, c.end_ms, c.text) for c in track.cues]
+    return Response(to_webvtt(cues), media_type="text/vtt; charset=utf-8", headers=NO_CACHE)
+
+
+@router.get("/pages/{slug}/audio", status_code=307, responses=_AUDIO_ERRORS)
+async def page_audio(slug: SlugDep, listening: ListeningDep) -> RedirectResponse:
+    """The page's current MP3 (made first if it never was)."""
+    found = await run_in_threadpool(listening.page_track, slug)
+    return _redirect(await listening.await_track(found))
+
+
+@router.get("/pages/{slug}/sections/{section_id}/audio", status_code=307, responses=_AUDIO_ERRORS)
+async def section_audio(
+    slug: SlugDep, section_id: SectionDep, listening: ListeningDep
+) -> RedirectResponse:
+    """One section's current MP3; on a page not made yet, only this section is waited for."""
+    found = await run_in_threadpool(listening.section_track, slug, section_id)
+    return _redirect(await listening.await_track(found))
+
+
+@router.get(
+    "/pages/{slug}/timings.vtt",
+    response_class=Response,
+    responses={**_AUDIO_ERRORS, 200: {"content": {"text/vtt": {}}}},
+)
+async def page_timings(slug: SlugDep, listening: ListeningDep) -> Response:
+    found = await run_in_threadpool(listening.page_track, slug)
+    return _vtt(await listening.await_track(found))
+
+
+@router.get(
+    "/pages/{slug}/sections/{section_id}/timings.vtt",
+    response_class=Response,
+    responses={**_AUDIO_ERRORS, 200: {"content": {"text/vtt": {}}}},
+)
+async def section_timings(
+    slug: SlugDep, section_id: SectionDep, listening: ListeningDep
+) -> Response:
+    found = await run_in_threadpool(listening.section_track, slug, section_id)
+    return _vtt(await listening.await_track(found))
+
+
+@router.post(
+    "/speak",
+    response_class=Response,
+    responses={
+        200: {"content": {"audio/mpeg": {}}},
+        413: {"model": ErrorResponse, "description": "The text is over the length limit"},
+        429: {"model": ErrorResponse, "description": "Too many requests: see Retry-After"},
+    },
+)
+async def speak(
+    body: SpeakRequest, request: Request, state: StateDep, settings: SettingsDep
+) -> Response:
+    """Reads a citizen's selected text aloud; sentences are cached like any page's."""
+    text = body.text.strip()
+    if len(text) > settings.speak_max_chars:
+        raise TextTooLong(
+            f"Teksten er {len(text)} tegn; der kan højst læses {settings.speak_max_chars} tegn op "
+            "ad gangen."
+        )
+    if not text:
+        raise TextTooLong("Der er ingen tekst at læse op.")
+    client = request.client.host if request.client else "unknown"
+    state.speak_limiter.check(client)
+    if state.queue.depth >= state.queue.max_pending:
+        raise Busy("Der venter allerede mange oplæsninger. Prøv igen om lidt.")
+    data, _ = await run_in_threadpool(speak_text, state.services.builder, text)
+    # The selection may be private: never stored as a track, never cached by anyone.
+    return Response(data, media_type="audio/mpeg", headers={"Cache-Control": "no-store"})
