@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +97,8 @@ class ClipStats:
     _calls: dict[str, int] = field(default_factory=dict)
     _failures: dict[str, int] = field(default_factory=dict)
     _seconds: dict[str, float] = field(default_factory=dict)
+    observers: list[Callable[[str, float, bool], None]] = field(default_factory=list)
+    """Called with (engine, seconds, failed) after every engine call (e.g. a histogram)."""
 
     def hit(self) -> None:
         with self._lock:
@@ -116,6 +118,8 @@ class ClipStats:
             self._seconds[engine] = self._seconds.get(engine, 0.0) + seconds
             if failed:
                 self._failures[engine] = self._failures.get(engine, 0) + 1
+        for observe in self.observers:
+            observe(engine, seconds, failed)
 
     def snapshot(self) -> ClipStatsSnapshot:
         with self._lock:

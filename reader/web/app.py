@@ -17,6 +17,7 @@ from reader.web.audio_files import AudioFiles
 from reader.web.deps import STATE_KEY
 from reader.web.errors import install_error_handler
 from reader.web.headers import SecurityHeaders
+from reader.web.metrics import RequestMetrics, count_audio
 from reader.web.state import AppState, build_state
 from reader.web.templating import make_templates
 
@@ -48,11 +49,13 @@ def create_app(settings: Settings, *, engines: EngineChoice | None = None) -> Fa
     app.include_router(api.router)
     app.include_router(health.router)
     app.include_router(audio.router)
+    app.add_middleware(RequestMetrics)
     # Outermost, so a request for audio bytes passes through nothing else.
     app.add_middleware(
         AudioFiles,
         root=lambda: settings.data_dir / "audio",
         allowed_origins=settings.allowed_origins,
         cache_bytes=settings.audio_cache_mb * 1024 * 1024,
+        on_response=count_audio,
     )
     return app

@@ -87,7 +87,7 @@ class AudioFiles:
         root: Callable[[], Path],
         allowed_origins: Collection[str] = (),
         cache_bytes: int = 128 * 1024 * 1024,
-        on_response: Callable[[int], None] | None = None,
+        on_response: Callable[[Scope, int], None] | None = None,
     ) -> None:
         self.app = app
         self.root = root
@@ -101,7 +101,7 @@ class AudioFiles:
             return
         status = await self._serve(scope, send)
         if self.on_response is not None:
-            self.on_response(status)
+            self.on_response(scope, status)
 
     async def _serve(self, scope: Scope, send: Send) -> int:
         headers = _request_headers(scope)

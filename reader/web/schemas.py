@@ -55,6 +55,12 @@ class Health(BaseModel):
     status: str = "ok"
 
 
+class Readiness(BaseModel):
+    ready: bool
+    engines: dict[str, bool] = Field(description="Engine name → can be used now")
+    problems: list[str]
+
+
 class CueDocument(BaseModel):
     id: str = Field(description="The sentence id (also the WebVTT cue id)")
     start_ms: int

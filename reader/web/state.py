@@ -13,6 +13,7 @@ from reader.config import Settings
 from reader.content.store import ContentStore
 from reader.services import Services, build_services
 from reader.speech.engines.choice import EngineChoice
+from reader.web.metrics import Metrics
 from reader.web.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ class AppState:
     queue: AudioQueue
     listening: Listening
     speak_limiter: RateLimiter
+    metrics: Metrics
     templates: Jinja2Templates
 
     @property
@@ -58,5 +60,6 @@ def build_state(
         queue=queue,
         listening=Listening(services.builder, queue, wait_seconds=settings.synthesis_wait),
         speak_limiter=RateLimiter(per_minute=settings.speak_per_minute),
+        metrics=Metrics(services.clips.stats, queue),
         templates=templates,
     )
