@@ -49,7 +49,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings()
     app = create_app(settings)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False)
+    # Behind nginx on the same machine, X-Forwarded-For names the client (per-client limits);
+    # uvicorn trusts it only from 127.0.0.1.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=True)
     return 0
 
 
