@@ -40,9 +40,9 @@ def build_services(settings: Settings, engines: EngineChoice | None = None) -> S
     tracks = TrackStore(settings.data_dir)
     manifests = ManifestStore(settings.data_dir)
     cores = os.cpu_count() or 2
-    # espeak-ng and encoding use a core each; gTTS waits on the network, bounded by its own
-    # semaphore, so a pool of that size keeps its requests in flight.
-    workers = max(cores, settings.gtts_concurrency) if settings.engine != "espeak" else cores
+    # espeak-ng and encoding use a core each. gTTS waits on the network, bounded by its own
+    # semaphore; twice that many workers keep its slots busy while others decode and encode.
+    workers = cores if settings.engine == "espeak" else max(cores, 2 * settings.gtts_concurrency)
     builder = Builder(
         store=store,
         lexicon=lexicon,

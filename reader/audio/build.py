@@ -41,6 +41,10 @@ from reader.speech.script import Line, page_script, script_hash
 
 logger = logging.getLogger(__name__)
 
+BATCH_SIZE = 8
+"""Sentences per call of a batching engine: large enough to spread the engine's start-up,
+small enough to keep both cores busy and the progress bar moving."""
+
 MEMO_SIZE = 512
 """Section tracks remembered by their clips, so a listener's request does not assemble again."""
 
@@ -212,13 +216,16 @@ class Builder:
         self, lines: Sequence[Line], *, force: bool, progress: Progress | None
     ) -> dict[str, Clip]:
         wanted = Counter(line.spoken for line in lines)
+        texts = list(wanted)
+        # A batching engine (espeak-ng) speaks a few sentences per call; others one each.
+        size = BATCH_SIZE if self.clips.batches else 1
+        batches = [texts[i : i + size] for i in range(0, len(texts), size)]
         done = 0
         clips: dict[str, Clip] = {}
         with ThreadPoolExecutor(self.workers, thread_name_prefix="build") as pool:
-            futures: dict[Future[Clip], str] = {
-                pool.submit(self.clips.get_or_make, text, refresh=force): text for text in wanted
+            pending: set[Future[dict[str, Clip]]] = {
+                pool.submit(self.clips.make_many, batch, refresh=force) for batch in batches
             }
-            pending = set(futures)
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
                 for future in finished:
@@ -227,9 +234,9 @@ class Builder:
                         for other in pending:
                             other.cancel()
                         raise error
-                    text = futures[future]
-                    clips[text] = future.result()
-                    done += wanted[text]
+                    made = future.result()
+                    clips.update(made)
+                    done += sum(wanted[text] for text in made)
                 if progress:
                     progress(done, len(lines))
         return clips

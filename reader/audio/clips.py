@@ -21,7 +21,7 @@ from typing import Protocol
 from reader._atomic import write_atomic
 from reader.audio.codec import FORMAT_VERSION, frames_to_ms, make_clip_audio
 from reader.errors import EngineError, EngineUnavailable
-from reader.speech.engines import Engine
+from reader.speech.engines import BatchEngine, Engine, RawAudio
 
 logger = logging.getLogger(__name__)
 
@@ -243,16 +243,79 @@ class ClipCache:
         logger.warning("no engine could speak %d characters: %s", len(text), "; ".join(failures))
         raise EngineUnavailable("Ingen stemme kan læse teksten op lige nu. Prøv igen senere.")
 
+    @property
+    def batches(self) -> bool:
+        """The preferred engine speaks many sentences in one call (``make_many`` pays off)."""
+        return isinstance(self.engines[0], BatchEngine) and self.breaker is None
+
+    def make_many(self, texts: Sequence[str], *, refresh: bool = False) -> dict[str, Clip]:
+        """The clips of ``texts``; those missing are made in one call of a batching engine.
+
+        Keys another call is already making are left to it (and waited for), so a clip is
+        still made at most once. Without a batching engine this is ``get_or_make`` per text.
+        """
+        engine = self.engines[0]
+        if not isinstance(engine, BatchEngine) or self.breaker is not None:
+            return {text: self.get_or_make(text, refresh=refresh) for text in texts}
+        claimed: list[tuple[str, str, Future[Clip]]] = []
+        with self._lock:
+            for text in dict.fromkeys(texts):
+                key = clip_key(engine, text)
+                if key in self._in_flight or (not refresh and self._load(key, False)):
+                    continue
+                future: Future[Clip] = Future()
+                self._in_flight[key] = future
+                claimed.append((text, key, future))
+        try:
+            if claimed:
+                self._make_batch(engine, claimed)
+        finally:
+            with self._lock:
+                for _, key, future in claimed:
+                    if not future.done():
+                        future.set_exception(EngineUnavailable("Oplæsningen blev afbrudt."))
+                    del self._in_flight[key]
+        mine = {text: future for text, _, future in claimed}
+        return {
+            text: mine[text].result() if text in mine else self.get_or_make(text) for text in texts
+        }
+
+    def _make_batch(
+        self, engine: BatchEngine, claimed: Sequence[tuple[str, str, Future[Clip]]]
+    ) -> None:
+        started = time.perf_counter()
+        try:
+            raws = engine.synthesize_many([text for text, _, _ in claimed])
+        except EngineError:
+            self.stats.engine_call(engine.name, time.perf_counter() - started, failed=True)
+            # One by one, so each text gets the usual fallback and error handling.
+            for text, _, future in claimed:
+                try:
+                    future.set_result(self._resolve(text, True))
+                except EngineError as error:
+                    future.set_exception(error)
+            return
+        share = (time.perf_counter() - started) / len(claimed)
+        for (text, key, future), raw in zip(claimed, raws, strict=True):
+            self.stats.engine_call(engine.name, share, failed=False)
+            try:
+                future.set_result(self._store(engine, key, text, raw, degraded=False))
+                self.stats.miss()
+            except EngineError as error:
+                future.set_exception(error)
+
     def _make(self, engine: Engine, key: str, text: str, degraded: bool) -> Clip:
         started = time.perf_counter()
         try:
             raw = engine.synthesize(text)
-            seconds = time.perf_counter() - started
-            audio = make_clip_audio(raw, self._decode_timeout)  # undecodable audio: EngineError
         except EngineError:
             self.stats.engine_call(engine.name, time.perf_counter() - started, failed=True)
             raise
-        self.stats.engine_call(engine.name, seconds, failed=False)
+        self.stats.engine_call(engine.name, time.perf_counter() - started, failed=False)
+        return self._store(engine, key, text, raw, degraded)
+
+    def _store(self, engine: Engine, key: str, text: str, raw: RawAudio, degraded: bool) -> Clip:
+        audio = make_clip_audio(raw, self._decode_timeout)  # undecodable audio: EngineError
         path = self.mp3_path(key)
         write_atomic(path, audio.data)
         sidecar = {

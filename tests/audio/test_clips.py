@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from reader._atomic import write_atomic
 from reader.audio.clips import ClipCache, clip_key
 from reader.audio.codec import count_frames, frames_to_ms, iter_frames
 from reader.errors import EngineUnavailable
-from reader.speech.engines import Engine
+from reader.speech.engines import Engine, RawAudio
 from reader.speech.engines.breaker import CircuitBreaker
 from tests.audio.media import decode_errors, probe_duration_ms
 from tests.fakes.engines import ToneEngine
@@ -312,3 +313,42 @@ def test_one_engine_behind_an_open_breaker_is_not_called(tmp_path: Path) -> None
 def test_a_cache_needs_an_engine(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         ClipCache(tmp_path, [])
+
+
+class BatchToneEngine(ToneEngine):
+    """A tone engine that also speaks many texts per call, counting those calls."""
+
+    def __init__(self) -> None:
+        super().__init__("batch", ms_per_char=5)
+        self.batch_calls = 0
+
+    def synthesize_many(self, texts: Sequence[str]) -> list[RawAudio]:
+        self.batch_calls += 1
+        return [self.synthesize(text) for text in texts]
+
+
+def test_a_batching_engine_makes_the_missing_clips_in_one_call(tmp_path: Path) -> None:
+    engine = BatchToneEngine()
+    cache = ClipCache(tmp_path, [engine])
+    assert cache.batches
+    cache.get_or_make("Allerede her.")
+    texts = ["Allerede her.", "Ny et.", "Ny to.", "Ny et."]
+    clips = cache.make_many(texts)
+    assert engine.batch_calls == 1
+    assert engine.texts == ["Allerede her.", "Ny et.", "Ny to."]
+    assert set(clips) == set(texts)
+    assert [clips[t].synthesized for t in ("Allerede her.", "Ny et.")] == [False, True]
+    assert cache.make_many(texts) and engine.batch_calls == 1
+
+
+def test_a_batch_and_a_single_request_for_the_same_text_make_it_once(tmp_path: Path) -> None:
+    gate = threading.Event()
+    engine = BatchToneEngine()
+    engine.gate = gate
+    cache = ClipCache(tmp_path, [engine])
+    with ThreadPoolExecutor(4) as pool:
+        batch = pool.submit(cache.make_many, ["Delt.", "Kun i bunken."])
+        singles = [pool.submit(cache.get_or_make, "Delt.") for _ in range(3)]
+        gate.set()
+        assert batch.result()["Delt."].key == singles[0].result().key
+    assert engine.texts.count("Delt.") == 1

@@ -182,16 +182,28 @@ class _Handler(BaseHTTPRequestHandler):
             return
         fake = self.server.fake
         behaviour = fake._arrive(text, lang)
-        try:
-            self._behave(behaviour, text)
-        finally:
-            fake._leave()
+        left = False
 
-    def _behave(self, behaviour: Behaviour, text: str) -> None:
+        def leave() -> None:
+            # Counted out before the answer is written: once it is on the wire the client may
+            # already send its next request, which must not look like one too many in flight.
+            nonlocal left
+            if not left:
+                left = True
+                fake._leave()
+
+        try:
+            self._behave(behaviour, text, leave)
+        finally:
+            leave()
+
+    def _behave(self, behaviour: Behaviour, text: str, leave: Callable[[], None]) -> None:
         fake = self.server.fake
         if isinstance(behaviour, Reply):
             fake._stopping.wait(behaviour.latency)
-            self._send(200, answer_body(fake.speech(text)))
+            body = answer_body(fake.speech(text))
+            leave()
+            self._send(200, body)
         elif isinstance(behaviour, Status):
             headers = {"Retry-After": behaviour.retry_after} if behaviour.retry_after else {}
             self._send(behaviour.code, b"error", headers)

@@ -12,7 +12,7 @@ import pytest
 from reader.config import Settings
 from reader.errors import EngineError
 from reader.speech.engines import Engine
-from reader.speech.engines.espeak import EspeakEngine, fix_wav_sizes
+from reader.speech.engines.espeak import EspeakEngine, fix_wav_sizes, split_at_breaks
 
 pytestmark = pytest.mark.slow
 
@@ -150,3 +150,26 @@ def test_half_a_sample_at_the_end_is_dropped() -> None:
 def test_broken_wav_is_rejected(data: bytes) -> None:
     with pytest.raises(ValueError):
         fix_wav_sizes(data)
+
+
+def test_many_sentences_from_one_process_come_back_one_clip_each(
+    engine: EspeakEngine,
+) -> None:
+    texts = ["Første sætning.", "Anden, og lidt længere, sætning her.", "Tre & fire <fem>."]
+    batch = engine.synthesize_many(texts)
+    assert len(batch) == len(texts)
+    for text, raw in zip(texts, batch, strict=True):
+        single = duration(engine.synthesize(text).data)
+        assert duration(raw.data) == pytest.approx(single, rel=0.5, abs=0.8)
+        assert duration(raw.data) > 0.3
+
+
+def test_audio_that_does_not_split_into_as_many_pieces_is_refused() -> None:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(22050)
+        writer.writeframes(b"\x10\x27" * 22050)  # one second of sound, no break
+    assert split_at_breaks(buffer.getvalue(), 2) is None
+    assert split_at_breaks(buffer.getvalue(), 1) is not None

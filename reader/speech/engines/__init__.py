@@ -6,6 +6,7 @@ engine returns into the one clip format, once, when it caches it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
@@ -36,4 +37,13 @@ class Engine(Protocol):
 
     def synthesize(self, text: str) -> RawAudio:
         """Speak ``text`` (one sentence, already normalised); raise ``EngineError`` on failure."""
+        ...
+
+
+@runtime_checkable
+class BatchEngine(Engine, Protocol):
+    """An engine that speaks many sentences in one call more cheaply than one by one."""
+
+    def synthesize_many(self, texts: Sequence[str]) -> list[RawAudio]:
+        """One ``RawAudio`` per text, in order; ``EngineError`` on failure."""
         ...

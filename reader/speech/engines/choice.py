@@ -8,7 +8,6 @@ from reader.config import Settings
 from reader.speech.engines import Engine
 from reader.speech.engines.breaker import CircuitBreaker
 from reader.speech.engines.espeak import EspeakEngine
-from reader.speech.engines.gtts import GttsEngine
 
 BREAKER_FAILURES = 3
 BREAKER_RESET_SECONDS = 60.0
@@ -23,13 +22,17 @@ class EngineChoice:
 
     def close(self) -> None:
         for engine in self.engines:
-            if isinstance(engine, GttsEngine):
-                engine.close()
+            close = getattr(engine, "close", None)
+            if callable(close):
+                close()
 
 
 def choose_engines(settings: Settings) -> EngineChoice:
     if settings.engine == "espeak":
         return EngineChoice((EspeakEngine(settings),), None)
+    # Imported only when used: gTTS and requests cost an offline build ~40 ms of start-up.
+    from reader.speech.engines.gtts import GttsEngine
+
     if settings.engine == "gtts":
         return EngineChoice((GttsEngine(settings),), None)
     return EngineChoice(
