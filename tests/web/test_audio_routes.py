@@ -198,9 +198,7 @@ async def test_a_built_page_redirects_to_its_tracks_and_serves_timings(
         "/api/pages/findes-ikke/timings.vtt",
     ],
 )
-async def test_unknown_pages_and_sections_are_404(
-    client: httpx.AsyncClient, path: str
-) -> None:
+async def test_unknown_pages_and_sections_are_404(client: httpx.AsyncClient, path: str) -> None:
     answer = await client.get(path)
     assert answer.status_code == 404
     assert answer.json()["error"]["status"] == 404
