@@ -34,9 +34,11 @@ from reader.audio.tracks import (
     assemble,
 )
 from reader.content.models import Page
+from reader.content.sentences import split_sentences
 from reader.content.store import ContentStore
 from reader.errors import SectionNotFound
 from reader.speech.lexicon import Lexicon, load_lexicon
+from reader.speech.normalize import normalize
 from reader.speech.script import Line, page_script, script_hash
 
 logger = logging.getLogger(__name__)
@@ -353,9 +355,6 @@ def speak_text(builder: Builder, text: str, *, title: str = "Oplæsning") -> tup
 
     Returns the MP3 and its length in ms. Identical sentences are cached like any page's.
     """
-    from reader.content.sentences import split_sentences
-    from reader.speech.normalize import normalize
-
     lexicon = builder.lexicon.get()
     spoken = [normalize(sentence, lexicon=lexicon) for sentence in split_sentences(text)]
     spoken = [s for s in spoken if s.strip()]
