@@ -17,16 +17,29 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from bench import build_floor, gtts_path, incremental, memory
+from bench import (
+    audio_serving,
+    build_floor,
+    build_latency,
+    cold_page,
+    gtts_path,
+    incremental,
+    memory,
+)
 from bench._proc import ROOT, BenchError
 from bench._result import Result
+from bench._wrk import NO_TARGET
 
-BENCHMARKS: dict[str, Callable[[int], Result]] = {
+BENCHMARKS: dict[str, Callable[[int], Result | list[Result]]] = {
     build_floor.NAME: build_floor.run,
     incremental.NAME: incremental.run,
     gtts_path.NAME: gtts_path.run,
     memory.NAME: memory.run,
+    audio_serving.NAME: audio_serving.run,
+    cold_page.NAME: cold_page.run,
+    build_latency.NAME: build_latency.run,
 }
+"""Each gives one row of the table, or several measured together (the audio benchmarks)."""
 DEFAULT_REPEAT = 3
 COLUMNS = ("benchmark", "ours", "reference", "ratio", "target", "verdict")
 
@@ -40,8 +53,18 @@ def machine() -> dict[str, object]:
     }
 
 
+DECIMALS = {"MB": 0, "req/s": 0, "ms": 1}
+"""Decimals shown per unit; seconds get 3."""
+
+
 def _value(value: float, unit: str) -> str:
-    return f"{value:.0f} {unit}" if unit == "MB" else f"{value:.3f} {unit}"
+    return f"{value:.{DECIMALS.get(unit, 3)}f} {unit}"
+
+
+def _verdict(result: Result) -> str:
+    if result.target == NO_TARGET:
+        return "-"
+    return "meets" if result.meets else "misses"
 
 
 def table(results: Sequence[Result]) -> str:
@@ -54,7 +77,7 @@ def table(results: Sequence[Result]) -> str:
                 _value(result.reference, result.unit),
                 f"{result.ratio:.3f}",
                 result.target,
-                "meets" if result.meets else "misses",
+                _verdict(result),
             )
         )
     widths = [max(len(row[column]) for row in rows) for column in range(len(COLUMNS))]
@@ -70,7 +93,8 @@ def table(results: Sequence[Result]) -> str:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m bench.run", description="Speech-pipeline benchmarks against references."
+        prog="python -m bench.run",
+        description="Speech-pipeline and audio-delivery benchmarks against references.",
     )
     parser.add_argument(
         "--only",
@@ -112,7 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         for name in names:
-            results.append(BENCHMARKS[name](args.repeat))
+            outcome = BENCHMARKS[name](args.repeat)
+            results.extend(outcome if isinstance(outcome, list) else [outcome])
     except BenchError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 2

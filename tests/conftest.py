@@ -27,6 +27,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if name.startswith("READER_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("READER_GTTS_URL", NOWHERE)
+    # The content watcher is driven by tests that want it (scan_once), never by a timer.
+    monkeypatch.setenv("READER_WATCH_INTERVAL", "0")
     yield
 
 

@@ -125,6 +125,7 @@ class Builder:
         self._memo_lock = threading.Lock()
         self._memo: dict[tuple[object, ...], TrackInfo] = {}
         self._scripts: dict[str, tuple[Page, Lexicon, list[Line]]] = {}
+        self._hashes: dict[int, tuple[Sequence[Line], str]] = {}
         self._voice = json.dumps(
             {"engine": clips.engines[0].name, "identity": clips.engines[0].identity},
             sort_keys=True,
@@ -144,8 +145,21 @@ class Builder:
         return page, lines
 
     def audio_hash(self, lines: Sequence[Line]) -> str:
-        """What a page's audio depends on: its script and the preferred voice."""
-        return hashlib.sha256(f"{script_hash(list(lines))}\n{self._voice}".encode()).hexdigest()
+        """What a page's audio depends on: its script and the preferred voice.
+
+        Remembered for the script object ``script()`` hands out, so answering "is this page
+        fresh?" on every request does not hash the whole script again.
+        """
+        with self._memo_lock:
+            known = self._hashes.get(id(lines))
+        if known is not None and known[0] is lines:
+            return known[1]
+        digest = hashlib.sha256(f"{script_hash(list(lines))}\n{self._voice}".encode()).hexdigest()
+        with self._memo_lock:
+            if len(self._hashes) >= MEMO_SIZE:
+                self._hashes.pop(next(iter(self._hashes)))
+            self._hashes[id(lines)] = (lines, digest)
+        return digest
 
     def section_track(self, slug: str, section_id: str, *, make: bool) -> TrackInfo | None:
         """The current audio of one section, assembled from its clips.
@@ -220,7 +234,8 @@ class Builder:
         wanted = Counter(line.spoken for line in lines)
         texts = list(wanted)
         # A batching engine (espeak-ng) speaks a few sentences per call; others one each.
-        size = BATCH_SIZE if self.clips.batches else 1
+        # A short section is split so that every worker gets a share of it.
+        size = min(BATCH_SIZE, -(-len(texts) // self.workers)) if self.clips.batches else 1
         batches = [texts[i : i + size] for i in range(0, len(texts), size)]
         done = 0
         clips: dict[str, Clip] = {}

@@ -82,9 +82,11 @@ class AudioQueue:
 
     def section(self, slug: str, section_id: str) -> Future[object]:
         """A job making the section's track (its result), queued ahead of everything else; the
-        rest of the page is queued behind it."""
+        rest of the page follows it."""
         future = self._submit("section", slug, section_id, URGENT)
-        self.prefetch(slug)
+        # The rest of the page is queued once this section is made, so that it does not take
+        # the cores the waiting listener's section needs.
+        future.add_done_callback(lambda _: self.prefetch(slug))
         return future
 
     def page(self, slug: str) -> Future[object]:
@@ -139,8 +141,13 @@ class AudioQueue:
             job = self._queue.get()
             if job.kind == "stop":
                 return
-            if not job.future.set_running_or_notify_cancel():
-                continue  # the same job queued again and already run, or cancelled
+            with self._lock:
+                # A job asked for again by a listener sits in the queue twice: whichever copy
+                # comes first runs it; the other finds it running or done and is skipped.
+                if job.future.running() or job.future.done():
+                    continue
+                if not job.future.set_running_or_notify_cancel():
+                    continue  # cancelled
             try:
                 result: object
                 if job.kind == "section":
