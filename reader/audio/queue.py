@@ -148,23 +148,24 @@ class AudioQueue:
                     continue
                 if not job.future.set_running_or_notify_cancel():
                     continue  # cancelled
+            outcome: object = None
+            failure: BaseException | None = None
             try:
-                result: object
                 if job.kind == "section":
-                    result = self.builder.section_track(job.slug, job.section_id, make=True)
+                    outcome = self.builder.section_track(job.slug, job.section_id, make=True)
                 else:
-                    result = self.builder.build(job.slug)
+                    outcome = self.builder.build(job.slug)
             except BaseException as error:  # handed to whoever waits for the job
-                job.future.set_exception(error)
+                failure = error
+            # Forgotten before it is answered: whoever asks again after hearing the answer
+            # gets a new job, never this finished one.
+            with self._lock:
+                if self._jobs.get(job.key) is not None and self._jobs[job.key].future is job.future:
+                    del self._jobs[job.key]
+                depth = len(self._jobs)
+            if failure is not None:
+                job.future.set_exception(failure)
             else:
-                job.future.set_result(result)
-            finally:
-                with self._lock:
-                    if (
-                        self._jobs.get(job.key) is not None
-                        and self._jobs[job.key].future is job.future
-                    ):
-                        del self._jobs[job.key]
-                    depth = len(self._jobs)
-                if self.on_depth:
-                    self.on_depth(depth)
+                job.future.set_result(outcome)
+            if self.on_depth:
+                self.on_depth(depth)
