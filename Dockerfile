@@ -12,14 +12,15 @@ COPY pyproject.toml README.md ./
 COPY reader ./reader
 RUN pip install --no-cache-dir . && rm -rf /root/.cache
 
-COPY content ./content
+# Editors publish pages and edit the lexicon through the API, so content/ belongs to reader.
+COPY --chown=reader:reader content ./content
 RUN mkdir -p /srv/reader/var && chown reader:reader /srv/reader/var
 
 USER reader
 ENV READER_CONTENT_DIR=/srv/reader/content \
     READER_DATA_DIR=/srv/reader/var \
     PYTHONUNBUFFERED=1
-VOLUME ["/srv/reader/var"]
+VOLUME ["/srv/reader/var", "/srv/reader/content"]
 EXPOSE 8000
 
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Annotated, Literal
@@ -11,6 +12,12 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 EngineChoice = Literal["auto", "gtts", "espeak"]
+
+DEFAULT_EDITOR_LABEL = "redaktion"
+"""The name the audit log gives a token that has no label of its own."""
+
+MIN_TOKEN_LENGTH = 16
+_LABEL = re.compile(r"[\w .@-]{1,40}")
 
 GOOGLE_TTS_URL = "https://translate.google.com/_/TranslateWebserverUi/data/batchexecute"
 
@@ -24,10 +31,47 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def parse_admin_tokens(value: str) -> list[tuple[str, str]]:
+    """``READER_ADMIN_TOKEN`` as (label, token) pairs; ``ValueError`` names what is wrong.
+
+    ``"s3cret…"`` is one token labelled ``redaktion``; ``"anna:s3cret…,bo:other…"`` are two. A
+    token on its own may not contain ``:`` (give it a label); no token may contain ``,``.
+    """
+    pairs: list[tuple[str, str]] = []
+    for entry in (part.strip() for part in value.split(",")):
+        if not entry:
+            continue
+        label, colon, token = entry.partition(":")
+        if not colon:
+            label, token = DEFAULT_EDITOR_LABEL, entry
+        label = label.strip()
+        if not _LABEL.fullmatch(label):
+            raise ValueError(
+                f"READER_ADMIN_TOKEN: {label[:40]!r} is not a label (1-40 letters, digits, "
+                "spaces or . _ - @)"
+            )
+        if len(token) < MIN_TOKEN_LENGTH or token != token.strip():
+            raise ValueError(
+                f"READER_ADMIN_TOKEN must be at least {MIN_TOKEN_LENGTH} characters long, "
+                f"without spaces around it (the token of {label!r})"
+            )
+        if any(label == known for known, _ in pairs):
+            raise ValueError(f"READER_ADMIN_TOKEN: the label {label!r} is used twice")
+        if any(token == known for _, known in pairs):
+            raise ValueError("READER_ADMIN_TOKEN: two labels have the same token")
+        pairs.append((label, token))
+    if not pairs:
+        raise ValueError("READER_ADMIN_TOKEN is set but holds no token: unset it or give one")
+    return pairs
+
+
 class Settings(BaseSettings):
     """Settings of one reader instance. Each field is an environment variable ``READER_<NAME>``."""
 
-    model_config = SettingsConfigDict(env_prefix="READER_", extra="ignore")
+    # An error never repeats the value it refuses: it may be a token.
+    model_config = SettingsConfigDict(
+        env_prefix="READER_", extra="ignore", hide_input_in_errors=True
+    )
 
     content_dir: Path = Path("content")
     """Where the pages (``pages/<slug>.html``) and the pronunciation lexicon live."""
@@ -39,7 +83,19 @@ class Settings(BaseSettings):
     """``auto`` = gTTS with espeak-ng as fallback; ``gtts`` or ``espeak`` use one engine only."""
 
     admin_token: SecretStr | None = None
-    """Bearer token for the editor routes; they are disabled while it is unset."""
+    """Bearer token(s) for the editor routes; they are disabled while it is unset.
+
+    One token, or comma-separated ``label:token`` pairs: the label names the editor in the
+    audit log (a token without a label is logged as ``redaktion``)."""
+
+    auto_regenerate: bool = True
+    """Make new audio as soon as a page or the lexicon changes (else an editor starts it)."""
+
+    watch_interval: float = Field(default=3.0, ge=0, le=3600)
+    """Seconds between two looks at the content files for changes made on disk; 0 = never."""
+
+    page_versions: int = Field(default=20, ge=1, le=1000)
+    """Earlier versions kept of each page, for rolling back."""
 
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Comma-separated origins allowed to fetch the API and audio from a browser (CORS)."""
@@ -119,8 +175,8 @@ class Settings(BaseSettings):
     @field_validator("admin_token")
     @classmethod
     def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < 16:
-            raise ValueError("READER_ADMIN_TOKEN must be at least 16 characters long")
+        if value is not None:
+            parse_admin_tokens(value.get_secret_value())
         return value
 
     @model_validator(mode="after")

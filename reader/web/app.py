@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 import reader
 from reader.config import Settings
 from reader.speech.engines.choice import EngineChoice
-from reader.web import api, audio, health, pages
+from reader.web import admin, api, audio, editor, health, pages
 from reader.web.assets import Assets, VersionedStaticFiles
 from reader.web.audio_files import AudioFiles
 from reader.web.deps import STATE_KEY
@@ -49,6 +49,8 @@ def create_app(settings: Settings, *, engines: EngineChoice | None = None) -> Fa
     app.include_router(api.router)
     app.include_router(health.router)
     app.include_router(audio.router)
+    app.include_router(editor.router)
+    app.include_router(admin.router)
     app.add_middleware(RequestMetrics)
     # Outermost, so a request for audio bytes passes through nothing else.
     app.add_middleware(

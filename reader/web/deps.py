@@ -11,6 +11,7 @@ from reader.audio.listen import Listening
 from reader.config import Settings
 from reader.content.slugs import check_slug
 from reader.content.store import ContentStore
+from reader.editor.service import EditorService
 from reader.web.state import AppState
 
 STATE_KEY = "reader"
@@ -47,6 +48,10 @@ async def _listening(state: StateDep) -> Listening:
     return state.listening
 
 
+async def _editor(state: StateDep) -> EditorService:
+    return state.editor
+
+
 async def _slug(slug: str) -> str:
     return check_slug(slug)
 
@@ -55,5 +60,6 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 StoreDep = Annotated[ContentStore, Depends(_store)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(_templates)]
 ListeningDep = Annotated[Listening, Depends(_listening)]
+EditorDep = Annotated[EditorService, Depends(_editor)]
 SlugDep = Annotated[str, Depends(_slug)]
 """A page slug from the path, checked against the slug rules (an invalid one is a 404)."""

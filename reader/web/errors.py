@@ -23,6 +23,8 @@ API_PREFIX = "/api"
 
 _TITLES = {
     400: "Ugyldig forespørgsel",
+    401: "Adgang kræver en nøgle",
+    403: "Adgang nægtet",
     404: "Siden findes ikke",
     405: "Metoden er ikke tilladt",
     413: "Forespørgslen er for stor",
@@ -55,8 +57,7 @@ class Problem:
 
 def describe(exc: Exception, request: Request) -> Problem:
     if isinstance(exc, ReaderError):
-        headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
-        return Problem(exc.status_code, exc.title, exc.message, headers)
+        return Problem(exc.status_code, exc.title, exc.message, _headers_of(exc))
     if isinstance(exc, HTTPException):
         title = _TITLES.get(exc.status_code, _reason(exc.status_code))
         if exc.status_code == 404:
@@ -69,6 +70,18 @@ def describe(exc: Exception, request: Request) -> Problem:
     if isinstance(exc, RequestValidationError):
         return Problem(422, _TITLES[422], _validation_message(exc))
     return Problem(500, _TITLES[500], "Prøv igen om lidt. Fejlen er registreret.")
+
+
+def _headers_of(exc: ReaderError) -> dict[str, str] | None:
+    """``Retry-After`` from ``retry_after``, plus the ``headers`` an error class may carry
+    (``WWW-Authenticate`` on a 401)."""
+    headers: dict[str, str] = {}
+    extra = getattr(exc, "headers", None)
+    if isinstance(extra, Mapping):
+        headers.update((str(name), str(value)) for name, value in extra.items())
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    return headers or None
 
 
 def _reason(status: int) -> str:

@@ -11,6 +11,7 @@ from reader.audio.listen import Listening
 from reader.audio.queue import AudioQueue
 from reader.config import Settings
 from reader.content.store import ContentStore
+from reader.editor.service import EditorService
 from reader.services import Services, build_services
 from reader.speech.engines.choice import EngineChoice
 from reader.web.metrics import Metrics
@@ -31,12 +32,14 @@ class AppState:
     speak_limiter: RateLimiter
     metrics: Metrics
     templates: Jinja2Templates
+    editor: EditorService
 
     @property
     def store(self) -> ContentStore:
         return self.services.store
 
     def close(self) -> None:
+        self.editor.close()
         self.queue.stop()
         self.services.close()
 
@@ -54,6 +57,8 @@ def build_state(
         services.builder, max_pending=settings.queue_size, workers=settings.queue_workers
     )
     queue.start()
+    editor = EditorService.build(settings, services)
+    editor.start()
     return AppState(
         settings=settings,
         services=services,
@@ -62,4 +67,5 @@ def build_state(
         speak_limiter=RateLimiter(per_minute=settings.speak_per_minute),
         metrics=Metrics(services.clips.stats, queue),
         templates=templates,
+        editor=editor,
     )

@@ -1,0 +1,134 @@
+"""The audit log: who changed or regenerated what, and when.
+
+One JSON object per line in ``data_dir/audit.jsonl``. Entries are only ever appended: each line
+is written with a single ``write`` to a file opened with ``O_APPEND`` and synced, so concurrent
+writers never interleave and a crash can at worst cut off the last line, which readers skip.
+(Rewriting the file atomically for every entry, as other files are written, would cost time in
+proportion to the whole log.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, JsonValue, ValidationError
+
+logger = logging.getLogger(__name__)
+
+AuditAction = Literal[
+    "page.published",
+    "page.deleted",
+    "page.rolled_back",
+    "page.added_on_disk",
+    "page.changed_on_disk",
+    "page.removed_on_disk",
+    "lexicon.added",
+    "lexicon.changed",
+    "lexicon.deleted",
+    "lexicon.changed_on_disk",
+    "audio.requested",
+    "audio.done",
+    "audio.failed",
+]
+
+ON_DISK = "disk"
+"""Who made a change found on disk: whoever edited the file, unknown to the service."""
+
+_CHUNK = 64 * 1024
+
+
+class AuditEntry(BaseModel):
+    at: dt.datetime
+    who: str = Field(description="The token's label, or 'disk' for a file changed on disk")
+    action: AuditAction
+    target: str = Field(description="A page slug, 'lexicon', or '*' for every page")
+    summary: str = Field(description="What happened, in Danish, for the admin page")
+    details: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class AuditLog:
+    """Append-only; safe to use from several threads (and processes) at once."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], dt.datetime] = _now) -> None:
+        self.path = path
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def record(
+        self,
+        who: str,
+        action: AuditAction,
+        target: str,
+        summary: str,
+        details: dict[str, JsonValue] | None = None,
+    ) -> AuditEntry:
+        entry = AuditEntry(
+            at=self._clock(),
+            who=who,
+            action=action,
+            target=target,
+            summary=summary,
+            details=details or {},
+        )
+        line = entry.model_dump_json().encode("utf-8") + b"\n"
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    line = b"\n" + line  # after a line cut off by a crash: start a new one
+                written = os.write(fd, line)
+                if written != len(line):  # a full disk: say so rather than leave half a line
+                    raise OSError(f"audit log: wrote {written} of {len(line)} bytes")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        logger.info("audit: %s %s %s", who, action, target)
+        return entry
+
+    def recent(self, limit: int = 100, *, target: str | None = None) -> list[AuditEntry]:
+        """The newest ``limit`` entries (about ``target`` only, if given), newest first."""
+        found: list[AuditEntry] = []
+        for raw in self._lines_backwards():
+            try:
+                entry = AuditEntry.model_validate_json(raw)
+            except ValidationError:
+                continue  # a line cut off by a crash, or not written by this service
+            if target is None or entry.target == target:
+                found.append(entry)
+                if len(found) >= limit:
+                    break
+        return found
+
+    def _lines_backwards(self) -> Iterator[bytes]:
+        """The file's lines from the last to the first, reading only as much as is needed."""
+        try:
+            handle = self.path.open("rb")
+        except FileNotFoundError:
+            return
+        with handle:
+            position = handle.seek(0, os.SEEK_END)
+            rest = b""
+            while position > 0:
+                step = min(_CHUNK, position)
+                position -= step
+                handle.seek(position)
+                block = handle.read(step) + rest
+                lines = block.split(b"\n")
+                rest = lines[0]
+                for line in reversed(lines[1:]):
+                    if line.strip():
+                        yield line
+            if rest.strip():
+                yield rest

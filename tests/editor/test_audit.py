@@ -1,0 +1,63 @@
+"""The audit log: append-only JSON lines, read newest first, whole lines even under load."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from pathlib import Path
+
+from reader.editor.audit import AuditLog
+
+
+def test_entries_come_back_newest_first_and_can_be_filtered(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+    log.record("anna", "page.published", "a", "Udgav a")
+    log.record("bo", "lexicon.added", "lexicon", "Tilføjede", {"written": "htk"})
+    log.record("anna", "audio.done", "a", "Ny lyd")
+    assert [e.summary for e in log.recent()] == ["Ny lyd", "Tilføjede", "Udgav a"]
+    assert [e.action for e in log.recent(target="a")] == ["audio.done", "page.published"]
+    assert [e.who for e in log.recent(limit=1)] == ["anna"]
+    assert log.recent(target="lexicon")[0].details == {"written": "htk"}
+
+
+def test_the_file_is_one_json_object_per_line_with_a_utc_time(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    AuditLog(path).record("anna", "page.deleted", "a", "Slettede")
+    (line,) = path.read_text().splitlines()
+    entry = json.loads(line)
+    assert entry["who"] == "anna" and entry["action"] == "page.deleted"
+    assert dt.datetime.fromisoformat(entry["at"]).utcoffset() == dt.timedelta(0)
+
+
+def test_a_line_cut_off_by_a_crash_is_skipped_and_the_rest_read(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    log.record("anna", "page.published", "a", "første")
+    with path.open("ab") as handle:
+        handle.write(b'{"at": "2025-01-01T00:00:00Z", "who": "an')
+    assert [e.summary for e in log.recent()] == ["første"]
+    log.record("bo", "page.published", "b", "anden")
+    assert [e.summary for e in log.recent()] == ["anden", "første"]
+
+
+def test_many_writers_at_once_leave_every_line_whole(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.jsonl")
+
+    def write(who: str) -> None:
+        for index in range(50):
+            log.record(who, "audio.done", f"side-{index}", "x" * 500)
+
+    threads = [threading.Thread(target=write, args=(f"editor-{n}",)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lines = (tmp_path / "audit.jsonl").read_text().splitlines()
+    assert len(lines) == 400
+    assert all(json.loads(line)["summary"] == "x" * 500 for line in lines)
+    assert len(log.recent(limit=1000)) == 400  # read back across many 64 KiB chunks
+
+
+def test_a_missing_log_is_empty(tmp_path: Path) -> None:
+    assert AuditLog(tmp_path / "nowhere" / "audit.jsonl").recent() == []
