@@ -11,9 +11,10 @@ from starlette.concurrency import run_in_threadpool
 import reader
 from reader.config import Settings
 from reader.speech.engines.choice import EngineChoice
-from reader.web import admin, api, audio, editor, health, pages
+from reader.web import admin, api, audio, editor, embed, feed, health, pages
 from reader.web.assets import Assets, VersionedStaticFiles
 from reader.web.audio_files import AudioFiles
+from reader.web.cors import ScopedCORS
 from reader.web.deps import STATE_KEY
 from reader.web.errors import install_error_handler
 from reader.web.headers import SecurityHeaders
@@ -51,6 +52,10 @@ def create_app(settings: Settings, *, engines: EngineChoice | None = None) -> Fa
     app.include_router(audio.router)
     app.include_router(editor.router)
     app.include_router(admin.router)
+    app.include_router(embed.router)
+    app.include_router(feed.router)
+    if settings.allowed_origins:
+        app.add_middleware(ScopedCORS, allowed_origins=settings.allowed_origins)
     app.add_middleware(RequestMetrics)
     # Outermost, so a request for audio bytes passes through nothing else.
     app.add_middleware(

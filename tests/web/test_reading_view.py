@@ -118,8 +118,13 @@ async def test_the_page_links_nothing_from_another_origin(
     response = await client.get(f"/pages/{slug}")
     soup = soup_of(response)
     stylesheets = soup.select('link[rel="stylesheet"]')
-    assert [str(link["href"]).split("?")[0] for link in stylesheets] == ["/static/reader.css"]
-    assert not soup.find_all("script") and not soup.find_all(style=True)
+    assert [str(link["href"]).split("?")[0] for link in stylesheets] == [
+        "/static/reader.css",
+        "/static/player.css",
+    ]
+    scripts = soup.find_all("script")
+    assert [str(script["src"]).split("?")[0] for script in scripts] == ["/static/player.js"]
+    assert not any(script.string for script in scripts) and not soup.find_all(style=True)
     for tag in soup.find_all(["link", "script", "img", "iframe", "audio", "source"]):
         for attribute in ("src", "href"):
             if tag.has_attr(attribute):
@@ -141,13 +146,15 @@ async def test_html_answers_carry_a_strict_content_security_policy(
     assert response.headers["referrer-policy"] == "same-origin"
 
 
-async def test_the_player_placeholder_sits_under_the_title_and_is_not_a_landmark(
+async def test_the_player_sits_under_the_title_with_a_native_audio_fallback(
     client: httpx.AsyncClient,
 ) -> None:
     soup = soup_of(await client.get(f"/pages/{REAL_SLUGS[0]}"))
     player = the(soup, "#oplaesning")
     assert player.has_attr("data-reader-player")
-    assert player.name == "div" and not player.has_attr("role") and not player.contents
+    assert player.name == "div" and player["role"] == "region"
+    assert the(soup, f"#{player['aria-labelledby']}").get_text() == "Oplæsning af sidens tekst"
+    assert the(player, "audio[controls]")["src"] == f"/api/pages/{REAL_SLUGS[0]}/audio"
     assert player.find_previous("h1") is soup.h1
 
 

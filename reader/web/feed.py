@@ -1,0 +1,110 @@
+"""``/feed.xml``: the pages as an RSS 2.0 podcast, one episode per page with its MP3."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from email.utils import format_datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from reader.audio.manifest import TrackInfo
+from reader.content.models import Page
+from reader.errors import ReaderError
+from reader.web.catalog import readable_pages
+from reader.web.deps import StateDep
+from reader.web.schemas import audio_path, page_path
+from reader.web.state import AppState
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(include_in_schema=False)
+
+FEED_CACHE = "public, max-age=300"
+DESCRIPTION_CHARS = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """One page as a podcast episode: its text and its current page track."""
+
+    page: Page
+    track: TrackInfo
+    size: int
+    built_at: dt.datetime
+
+    @property
+    def published(self) -> str | None:
+        """RFC 822, from the page's "Opdateret" date (noon UTC: the same day everywhere)."""
+        if self.page.updated is None:
+            return None
+        day = self.page.updated
+        return format_datetime(dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC))
+
+    @property
+    def duration(self) -> str:
+        seconds = round(self.track.duration_ms / 1000)
+        return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+    @property
+    def description(self) -> str:
+        return summary(self.page)
+
+
+def summary(page: Page) -> str:
+    """The page's opening paragraphs, shortened at a word; the title when there are none."""
+    texts = [
+        block.text
+        for section in page.sections[:2]
+        for block in section.blocks
+        if block.kind == "paragraph"
+    ]
+    text = " ".join(texts).strip()
+    if not text:
+        return page.title
+    if len(text) <= DESCRIPTION_CHARS:
+        return text
+    return text[:DESCRIPTION_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+
+
+def episodes(state: AppState) -> list[Episode]:
+    """Blocking. Pages whose audio is made; the others are queued, to join the feed soon."""
+    found: list[Episode] = []
+    for page in readable_pages(state.store):
+        try:
+            status = state.services.builder.status(page.slug)
+        except ReaderError as error:
+            logger.warning("left out of the feed: %s", error.message)
+            continue
+        if status.state in ("missing", "stale"):
+            state.queue.rebuild(page.slug)
+        manifest = status.manifest
+        if manifest is None:
+            continue
+        try:
+            size = state.services.tracks.path(manifest.page.hash).stat().st_size
+        except FileNotFoundError:
+            continue
+        found.append(Episode(page, manifest.page, size, manifest.built_at))
+    return found
+
+
+@router.get("/feed.xml")
+def feed(request: Request, state: StateDep) -> Response:
+    base_url = state.settings.base_url
+    items = episodes(state)
+    built = max((item.built_at for item in items), default=None)
+    body = state.templates.get_template("feed.xml").render(
+        base_url=base_url,
+        episodes=items,
+        page_path=page_path,
+        audio_path=audio_path,
+        last_build=format_datetime(built) if built is not None else None,
+    )
+    return Response(
+        body.encode(),
+        media_type="application/rss+xml; charset=utf-8",
+        headers={"Cache-Control": FEED_CACHE},
+    )

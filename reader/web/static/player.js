@@ -1,0 +1,840 @@
+/* The "Få siden oplæst" player.
+ *
+ * It plays a page section by section (a section of a page never read aloud is made first, so
+ * sound comes quickly), highlights the sentence being read from the WebVTT cues of each
+ * section's <track kind="metadata">, and keeps it in view. The same file runs in the reading
+ * view, in the iframe player (/embed/{slug}) and, loaded as /embed.js with data-reader-page, in
+ * a Shadow DOM on another site. No framework, no build step, nothing from another origin. */
+(function () {
+  "use strict";
+
+  const SPEEDS = [0.75, 1, 1.25, 1.5, 2];
+  const SPEED_KEY = "reader.speed";
+  const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+  const SVG = "http://www.w3.org/2000/svg";
+  const PLAY = "M7 4l13 8-13 8z";
+  const PAUSE = "M6 4h4v16H6zm8 0h4v16h-4z";
+  const CLOSE = "M5 7l2-2 5 5 5-5 2 2-5 5 5 5-2 2-5-5-5 5-2-2 5-5z";
+  const RESTART_AFTER = 1.5; // seconds into a sentence after which "back" restarts it
+  const OWN_SCROLL_MS = 1500; // a scroll of ours may still be moving for this long
+  const REFRESH_MS = 2000;
+  const ARTWORK = "/static/favicon.svg";
+  let players = 0;
+
+  function make(doc, tag, attrs, ...children) {
+    const node = doc.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (name === "text") node.textContent = value;
+      else if (value === true) node.setAttribute(name, "");
+      else if (value !== false && value != null) node.setAttribute(name, value);
+    }
+    node.append(...children.filter(Boolean));
+    return node;
+  }
+
+  function icon(doc, path) {
+    const svg = doc.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.append(doc.createElementNS(SVG, "path"));
+    svg.firstChild.setAttribute("d", path);
+    return svg;
+  }
+
+  const pad = (n) => String(n).padStart(2, "0");
+
+  function clock(seconds) {
+    const s = Math.max(0, Math.floor(seconds || 0));
+    const h = Math.floor(s / 3600);
+    const m = Math.floor(s / 60) % 60;
+    return (h ? h + ":" + pad(m) : m) + ":" + pad(s % 60);
+  }
+
+  function spoken(seconds) {
+    const s = Math.max(0, Math.round(seconds || 0));
+    const m = Math.floor(s / 60);
+    const r = s % 60;
+    const parts = [];
+    if (m) parts.push(m + (m === 1 ? " minut" : " minutter"));
+    if (r || !m) parts.push(r + (r === 1 ? " sekund" : " sekunder"));
+    return parts.join(" og ");
+  }
+
+  const speedText = (speed) => String(speed).replace(".", ",") + "×";
+
+  function storedSpeed() {
+    try {
+      const speed = parseFloat(localStorage.getItem(SPEED_KEY));
+      return SPEEDS.includes(speed) ? speed : 1;
+    } catch (error) {
+      return 1; // storage may be switched off: the default speed is fine
+    }
+  }
+
+  function storeSpeed(speed) {
+    try {
+      localStorage.setItem(SPEED_KEY, String(speed));
+    } catch (error) {
+      // not remembered, still used
+    }
+  }
+
+  function inView(element, win) {
+    const box = element.getBoundingClientRect();
+    return box.bottom > 0 && box.top < win.innerHeight;
+  }
+
+  class Player {
+    constructor(root, options) {
+      this.root = root;
+      this.doc = root.ownerDocument;
+      this.win = this.doc.defaultView;
+      this.slug = options.slug;
+      this.base = options.base || "";
+      this.text = options.text || null; // where the page's sentences are, if anywhere
+      this.frame = Boolean(options.frame);
+      this.api = this.base + "/api/pages/" + this.slug;
+      this.sections = [];
+      this.where = new Map(); // sentence id → section index
+      this.texts = new Map(); // sentence id → sentence
+      this.current = 0;
+      this.started = false;
+      this.stopAfter = false;
+      this.speed = storedSpeed();
+      this.sentence = null;
+      this.jumped = false;
+      this.ownScroll = 0;
+      this.scrolled = false;
+      this.pending = null;
+      this.prefix = "rp" + ++players + "-";
+      this.render();
+      this.loaded = this.load();
+      this.loaded.catch(() => {}); // reported when the reader presses play
+    }
+
+    // The page's sections, sentences and (when made) durations and timings.
+    async load() {
+      const response = await fetch(this.api, { headers: { Accept: "application/json" } });
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      this.absorb(await response.json());
+    }
+
+    // Section records keep their identity across reloads: their audio elements refer to them.
+    absorb(doc) {
+      const audio = new Map(doc.audio.sections.map((track) => [track.id, track]));
+      const known = new Map(this.sections.map((section) => [section.id, section]));
+      this.title = doc.title;
+      this.sections = doc.sections.map((section, index) => {
+        const track = audio.get(section.id) || {};
+        const entry = known.get(section.id) || { id: section.id, duration: null, audio: null };
+        for (const sentence of section.sentences) {
+          this.where.set(sentence.id, index);
+          this.texts.set(sentence.id, sentence.text);
+        }
+        entry.heading = section.heading;
+        entry.first = section.sentences.length ? section.sentences[0].id : null;
+        if (track.duration_ms && !entry.measured) entry.duration = track.duration_ms / 1000;
+        entry.cues = (track.timings || []).map((cue) => ({
+          id: cue.id,
+          start: cue.start_ms / 1000,
+        }));
+        return entry;
+      });
+      this.times();
+      this.showSection();
+    }
+
+    // Sections made after the page was loaded (the rest of a page made behind its first
+    // section): their durations are asked for again every few seconds until all are known.
+    refresh() {
+      if (this.refreshing || this.complete()) return;
+      this.refreshing = fetch(this.api)
+        .then((response) => (response.ok ? response.json() : null))
+        .then((doc) => doc && this.absorb(doc))
+        .catch(() => {})
+        .finally(() => {
+          this.refreshing = null;
+          if (this.started && !this.complete()) {
+            clearTimeout(this.refreshTimer);
+            this.refreshTimer = setTimeout(() => this.refresh(), REFRESH_MS);
+          }
+        });
+    }
+
+    render() {
+      const d = this.doc;
+      const id = (name) => this.prefix + name;
+      const root = this.root;
+      let title = root.querySelector(".rp-title");
+      if (!title) title = make(d, "p", { class: "rp-title", text: "Oplæsning af sidens tekst" });
+      if (!title.id) title.id = id("titel");
+      root.setAttribute("role", "region");
+      root.setAttribute("aria-labelledby", title.id);
+      root.classList.add("rp-ready");
+
+      this.mainIcon = icon(d, PLAY);
+      this.mainText = make(d, "span", { text: "Få siden oplæst" });
+      const mainAttrs = { type: "button", class: "rp-main" };
+      this.main = make(d, "button", mainAttrs, this.mainIcon, this.mainText);
+      this.main.addEventListener("click", () => this.toggle());
+
+      this.now = make(d, "p", { class: "rp-now" });
+      this.caption = make(d, "p", { class: "rp-caption", hidden: Boolean(this.text) });
+      this.elapsed = make(d, "span", { class: "rp-time", text: "0:00" });
+      this.total = make(d, "span", { class: "rp-time", text: "–:––" });
+      const rangeAttrs = { type: "range", id: id("tid"), min: 0, max: 0, step: 1, value: 0 };
+      this.range = make(d, "input", rangeAttrs);
+      this.range.addEventListener("input", () => this.seek(Number(this.range.value)));
+      this.select = make(
+        d,
+        "select",
+        { id: id("fart") },
+        ...SPEEDS.map((speed) => make(d, "option", { value: speed, text: speedText(speed) })),
+      );
+      this.select.value = String(this.speed);
+      this.select.addEventListener("change", () => this.setSpeed(Number(this.select.value)));
+      this.pageLink = make(d, "a", {
+        class: "rp-link",
+        href: this.api + "/audio",
+        download: this.slug + ".mp3",
+        text: "Hent siden (MP3)",
+      });
+      this.sectionLink = make(d, "a", { class: "rp-link", text: "Hent afsnittet (MP3)" });
+      this.panel = make(
+        d,
+        "div",
+        { class: "rp-panel", hidden: !this.frame },
+        this.now,
+        this.caption,
+        make(
+          d,
+          "div",
+          { class: "rp-progress" },
+          make(d, "label", { for: id("tid"), class: "rp-sr", text: "Tidspunkt i oplæsningen" }),
+          this.elapsed,
+          this.range,
+          this.total,
+        ),
+        make(
+          d,
+          "div",
+          { class: "rp-nav" },
+          this.button("Forrige afsnit", () => this.step(-1), "rp-back"),
+          this.button("Sætning tilbage", () => this.sentenceStep(-1), "rp-back"),
+          this.button("Sætning frem", () => this.sentenceStep(1), "rp-on"),
+          this.button("Næste afsnit", () => this.step(1), "rp-on"),
+        ),
+        make(
+          d,
+          "div",
+          { class: "rp-more" },
+          make(
+            d,
+            "p",
+            { class: "rp-speed" },
+            make(d, "label", { for: id("fart"), text: "Hastighed" }),
+            this.select,
+          ),
+          this.pageLink,
+          this.sectionLink,
+        ),
+        this.text
+          ? make(d, "p", {
+              class: "rp-help",
+              text:
+                "Klik på en sætning for at høre den. " +
+                "Med tastaturet: gå til sætningen med Tab, og tryk Enter.",
+            })
+          : null,
+      );
+      this.live = make(d, "p", { class: "rp-sr", role: "status" });
+      this.holder = make(d, "div", { hidden: true });
+      if (!this.frame) {
+        this.closer = this.button("Luk", () => this.close(), "rp-close");
+        this.closer.setAttribute("aria-label", "Luk afspilleren");
+        this.closer.prepend(icon(d, CLOSE));
+        this.closer.hidden = true;
+      }
+      root.prepend(make(d, "div", { class: "rp-bar" }, this.main, title, this.closer));
+      root.append(this.panel, this.live, this.holder);
+      this.showSection();
+      if (this.text) {
+        this.watchText();
+        this.watchScrolling();
+      }
+    }
+
+    button(label, action, kind) {
+      const button = make(this.doc, "button", { type: "button", class: kind, text: label });
+      button.addEventListener("click", action);
+      return button;
+    }
+
+    // The "Lyt til afsnittet" buttons, and activating a sentence to hear it.
+    watchText() {
+      for (const button of this.text.querySelectorAll("[data-listen-section]")) {
+        button.hidden = false;
+      }
+      this.text.addEventListener("click", (event) => {
+        const listen = event.target.closest("[data-listen-section]");
+        if (listen) return this.start(listen.getAttribute("data-listen-section"), true);
+        const sentence = this.open && event.target.closest("[data-sentence-id]");
+        const selected = String(this.win.getSelection && this.win.getSelection()).trim();
+        if (sentence && !event.target.closest("a") && !selected) {
+          this.hear(sentence.getAttribute("data-sentence-id"));
+        }
+      });
+      this.text.addEventListener("keydown", (event) => {
+        const target = event.target;
+        const sentence = target.matches && target.matches("[data-sentence-id][tabindex]");
+        if (!this.open || !sentence) return;
+        if (event.key === "Enter" || event.key === " ") {
+          event.preventDefault();
+          this.hear(target.getAttribute("data-sentence-id"));
+        }
+      });
+    }
+
+    // Scrolling by the reader (not by the player) may take them away from the sentence read.
+    watchScrolling() {
+      const mark = () => {
+        this.scrolled = true;
+      };
+      const keys = ["PageUp", "PageDown", "Home", "End", "ArrowUp", "ArrowDown", " "];
+      this.win.addEventListener("wheel", mark, { passive: true });
+      this.win.addEventListener("touchmove", mark, { passive: true });
+      this.win.addEventListener("scroll", () => Date.now() > this.ownScroll && mark(), {
+        passive: true,
+      });
+      this.win.addEventListener("keydown", (event) => {
+        const field = event.target.closest && event.target.closest("input, select, textarea");
+        if (keys.includes(event.key) && !field) mark();
+      });
+    }
+
+    // Sentences are reachable with Tab only while the player is open.
+    setOpen(open) {
+      this.open = open;
+      if (!this.frame) this.panel.hidden = this.closer.hidden = !open;
+      if (!this.text) return;
+      for (const sentence of this.text.querySelectorAll("main [data-sentence-id]")) {
+        if (open) sentence.setAttribute("tabindex", "0");
+        else sentence.removeAttribute("tabindex");
+      }
+    }
+
+    audio() {
+      const section = this.sections[this.current];
+      return section ? section.audio : null;
+    }
+
+    playing() {
+      const audio = this.audio();
+      return Boolean(audio && !audio.paused);
+    }
+
+    audioFor(index) {
+      const section = this.sections[index];
+      if (section.audio) return section.audio;
+      const d = this.doc;
+      const route = this.api + "/sections/" + encodeURIComponent(section.id);
+      const audio = make(d, "audio", { preload: "auto" });
+      // Another origin's timings load only through CORS, and then the audio must too.
+      if (this.base) audio.crossOrigin = "anonymous";
+      const timings = route + "/timings.vtt";
+      const track = make(d, "track", { kind: "metadata", default: true, src: timings });
+      audio.append(track);
+      audio.preservesPitch = true;
+      audio.defaultPlaybackRate = this.speed;
+      audio.playbackRate = this.speed;
+      audio.src = route + "/audio";
+      this.holder.append(audio);
+      track.track.mode = "hidden";
+      section.audio = audio;
+      section.track = track;
+
+      const mine = () => section.audio === audio && this.audio() === audio;
+      audio.addEventListener("timeupdate", () => mine() && this.tick());
+      audio.addEventListener("play", () => mine() && this.showState());
+      audio.addEventListener("pause", () => {
+        if (!mine()) return;
+        this.busy(false);
+        this.showState();
+      });
+      audio.addEventListener("playing", () => mine() && this.busy(false));
+      audio.addEventListener("waiting", () => mine() && this.busy(true));
+      audio.addEventListener("ended", () => mine() && this.ended());
+      audio.addEventListener("error", () => this.failed(section, audio));
+      audio.addEventListener("loadedmetadata", () => {
+        // The file's own length is the one to count with; the JSON's is for before it loads.
+        if (Number.isFinite(audio.duration)) {
+          section.duration = audio.duration;
+          section.measured = true;
+        }
+        this.times();
+        this.refresh();
+      });
+      track.track.addEventListener("cuechange", () => mine() && this.cue(track.track));
+      track.addEventListener("load", () => {
+        const position = this.sections.indexOf(section);
+        const cue = this.pending && this.cues(position).find((item) => item.id === this.pending);
+        if (cue && mine()) audio.currentTime = cue.start;
+        if (cue) this.pending = null;
+      });
+      return audio;
+    }
+
+    drop(section) {
+      const audio = section.audio;
+      if (!audio) return;
+      section.audio = null;
+      section.track = null;
+      audio.pause();
+      audio.removeAttribute("src");
+      audio.remove();
+    }
+
+    // The cues of a section: from its WebVTT track once loaded, else from the page's JSON.
+    cues(index) {
+      const section = this.sections[index];
+      const list = section && section.track && section.track.track.cues;
+      if (list && list.length) {
+        return Array.from(list, (cue) => ({ id: cue.id, start: cue.startTime }));
+      }
+      return section ? section.cues : [];
+    }
+
+    offset(index) {
+      let seconds = 0;
+      for (let i = 0; i < index; i += 1) seconds += this.sections[i].duration || 0;
+      return seconds;
+    }
+
+    toggle() {
+      if (!this.started) return this.start(null, false);
+      if (this.playing()) {
+        this.audio().pause();
+        this.say("Oplæsningen er sat på pause.");
+      } else {
+        this.play();
+        this.say("Oplæsningen fortsætter.");
+      }
+    }
+
+    // From the start of the page, or of one section only ("Lyt til afsnittet").
+    start(sectionId, only) {
+      const begin = () => {
+        const index = sectionId == null ? 0 : this.sections.findIndex((s) => s.id === sectionId);
+        if (index < 0) return;
+        this.wake();
+        this.stopAfter = only;
+        this.setOpen(true);
+        this.go(index, 0, true);
+        const heading = this.sections[index].heading;
+        this.say(only ? "Afsnittet læses op: " + heading : "Siden læses op.");
+      };
+      if (this.sections.length) return begin();
+      this.loaded.then(begin, () => this.broken());
+    }
+
+    // Without the page's structure this player cannot work: the browser's own one takes over.
+    broken() {
+      const d = this.doc;
+      const route = this.api + "/audio";
+      const title = this.root.getAttribute("aria-labelledby");
+      this.main.replaceWith(
+        make(
+          d,
+          "div",
+          { class: "rp-fallback" },
+          make(d, "audio", {
+            controls: true,
+            preload: "none",
+            src: route,
+            "aria-labelledby": title,
+          }),
+          make(
+            d,
+            "p",
+            {},
+            make(d, "a", {
+              href: route,
+              download: this.slug + ".mp3",
+              text: "Hent oplæsningen som MP3",
+            }),
+          ),
+        ),
+      );
+      this.panel.remove();
+      this.say("Afspilleren kunne ikke starte. Brug browserens lydafspiller i stedet.");
+    }
+
+    play() {
+      const section = this.sections[this.current];
+      if (!section) return;
+      const audio = this.audioFor(this.current);
+      this.started = true;
+      const playing = audio.play();
+      if (playing && playing.catch) {
+        playing.catch((error) => {
+          if (error.name !== "AbortError") this.failed(section, audio);
+        });
+      }
+      if (audio.readyState < 3) this.busy(true);
+      this.showState();
+    }
+
+    // To a place in a section; ``jump``: the reader asked for it, so the text follows anyway.
+    go(index, seconds, play, jump = true) {
+      const before = this.audio();
+      if (index !== this.current && before) {
+        before.pause();
+        before.currentTime = 0;
+      }
+      this.current = index;
+      const audio = this.audioFor(index);
+      audio.currentTime = Math.max(0, seconds);
+      this.jumped = jump;
+      const section = this.sections[index];
+      if (seconds === 0 && section.first) this.highlight(section.first);
+      this.showSection();
+      this.times();
+      if (play) this.play();
+      else this.showState();
+      if (index + 1 < this.sections.length) this.audioFor(index + 1);
+    }
+
+    // The controls work before the first play too (the iframe player shows them from the start).
+    wake() {
+      if (this.started || !this.sections.length) return;
+      this.started = true;
+      this.session();
+    }
+
+    step(delta) {
+      const index = this.current + delta;
+      if (index < 0 || index >= this.sections.length) return;
+      this.wake();
+      this.stopAfter = false;
+      this.go(index, 0, this.playing());
+      this.say(this.sectionLabel(index));
+    }
+
+    sentenceStep(delta) {
+      if (!this.sections.length) return;
+      this.wake();
+      const audio = this.audioFor(this.current);
+      const playing = this.playing();
+      const cues = this.cues(this.current);
+      const now = audio.currentTime;
+      let at = -1;
+      cues.forEach((cue, index) => {
+        if (cue.start <= now + 0.05) at = index;
+      });
+      let target = at + delta;
+      if (delta < 0 && at >= 0 && now - cues[at].start > RESTART_AFTER) target = at;
+      if (target >= 0 && target < cues.length) {
+        this.go(this.current, cues[target].start, playing);
+        this.highlight(cues[target].id);
+      } else if (target < 0 && this.current > 0) {
+        const previous = this.cues(this.current - 1);
+        const last = previous[previous.length - 1];
+        this.go(this.current - 1, last ? last.start : 0, playing);
+        if (last) this.highlight(last.id);
+      } else if (target < 0) {
+        this.go(this.current, 0, playing);
+      } else if (this.current + 1 < this.sections.length) {
+        this.go(this.current + 1, 0, playing);
+      }
+    }
+
+    // Activating a sentence in the text: reading goes on from there.
+    hear(sentenceId) {
+      const index = this.where.get(sentenceId);
+      if (index == null) return;
+      const cue = this.cues(index).find((item) => item.id === sentenceId);
+      this.stopAfter = false;
+      this.pending = cue ? null : sentenceId;
+      this.go(index, cue ? cue.start : 0, true);
+      this.highlight(sentenceId);
+    }
+
+    seek(seconds) {
+      if (!this.sections.length) return;
+      this.wake();
+      let index = 0;
+      let rest = seconds;
+      while (index < this.sections.length - 1) {
+        const duration = this.sections[index].duration;
+        if (duration == null || rest < duration) break;
+        rest -= duration;
+        index += 1;
+      }
+      this.go(index, rest, this.playing());
+    }
+
+    setSpeed(speed) {
+      this.speed = speed;
+      for (const section of this.sections) {
+        if (section.audio) {
+          section.audio.defaultPlaybackRate = speed;
+          section.audio.playbackRate = speed;
+        }
+      }
+      storeSpeed(speed);
+    }
+
+    ended() {
+      const next = this.current + 1;
+      if (this.stopAfter) {
+        this.stopAfter = false;
+        this.say("Afsnittet er læst op.");
+        if (next < this.sections.length) this.go(next, 0, false, false);
+        else this.finish();
+      } else if (next < this.sections.length) {
+        this.go(next, 0, true, false);
+      } else {
+        this.finish();
+      }
+    }
+
+    finish() {
+      this.started = false;
+      this.showState();
+      this.say("Oplæsningen er slut.");
+    }
+
+    failed(section, audio) {
+      if (section.audio !== audio) return;
+      const current = this.audio() === audio;
+      this.drop(section);
+      if (!current) return;
+      this.busy(false);
+      this.showState();
+      this.say("Lyden kunne ikke hentes. Prøv igen om lidt.");
+    }
+
+    close() {
+      for (const section of this.sections) {
+        if (section.audio) {
+          section.audio.pause();
+          section.audio.currentTime = 0;
+        }
+      }
+      this.started = false;
+      this.stopAfter = false;
+      this.current = 0;
+      this.highlight(null);
+      this.setOpen(false);
+      this.showState();
+      this.showSection();
+      this.main.focus();
+      this.say("Afspilleren er lukket.");
+    }
+
+    cue(track) {
+      const active = track.activeCues;
+      if (!active || !active.length) return; // a pause between sentences keeps the last one
+      let latest = active[0];
+      for (const cue of Array.from(active)) if (cue.startTime >= latest.startTime) latest = cue;
+      this.highlight(latest.id);
+    }
+
+    highlight(sentenceId) {
+      if (sentenceId === (this.sentence && this.sentence.id)) return;
+      const before = this.sentence && this.sentence.element;
+      // Away: the reader scrolled, and the sentence just read is out of sight.
+      const away = this.scrolled && before && !inView(before, this.win);
+      const follow = this.jumped || !away;
+      if (follow) this.scrolled = false;
+      if (before) before.removeAttribute("aria-current");
+      this.jumped = false;
+      if (!sentenceId) {
+        this.sentence = null;
+        this.caption.textContent = "";
+        return;
+      }
+      const selector = '[data-sentence-id="' + CSS.escape(sentenceId) + '"]';
+      const element = this.text ? this.text.querySelector("main " + selector) : null;
+      this.sentence = { id: sentenceId, element };
+      this.caption.textContent = this.texts.get(sentenceId) || "";
+      if (!element) return;
+      element.setAttribute("aria-current", "true");
+      if (follow) this.reveal(element);
+    }
+
+    // Keeps the sentence in view, unless the reader scrolled away or prefers no motion.
+    reveal(element) {
+      if (this.win.matchMedia("(prefers-reduced-motion: reduce)").matches) return;
+      const box = element.getBoundingClientRect();
+      const height = this.win.innerHeight;
+      if (box.top >= height * 0.15 && box.bottom <= height * 0.85) return;
+      this.ownScroll = Date.now() + OWN_SCROLL_MS;
+      element.scrollIntoView({ block: "center", behavior: "smooth" });
+    }
+
+    tick() {
+      const audio = this.audio();
+      if (!audio) return;
+      const seconds = this.offset(this.current) + audio.currentTime;
+      const whole = Math.floor(seconds);
+      if (whole === this.shown) return;
+      this.shown = whole;
+      this.elapsed.textContent = clock(seconds);
+      this.range.value = String(whole);
+      this.describeRange(seconds);
+      const session = navigator.mediaSession;
+      const total = this.totalSeconds();
+      if (session && session.setPositionState && total && this.complete()) {
+        try {
+          session.setPositionState({
+            duration: total,
+            playbackRate: this.speed,
+            position: Math.min(seconds, total),
+          });
+        } catch (error) {
+          // a position the browser does not accept is left out
+        }
+      }
+    }
+
+    complete() {
+      return this.sections.length > 0 && this.sections.every((s) => s.duration != null);
+    }
+
+    totalSeconds() {
+      return this.offset(this.sections.length);
+    }
+
+    times() {
+      const total = this.totalSeconds();
+      this.total.textContent = this.complete() ? clock(total) : "–:––";
+      this.range.max = String(Math.ceil(total));
+      this.shown = null;
+      this.tick();
+      if (!this.audio()) this.describeRange(0);
+    }
+
+    describeRange(seconds) {
+      const total = this.complete() ? " af " + spoken(this.totalSeconds()) : "";
+      this.range.setAttribute("aria-valuetext", spoken(seconds) + total);
+    }
+
+    sectionLabel(index) {
+      const count = this.sections.length;
+      return "Afsnit " + (index + 1) + " af " + count + ": " + this.sections[index].heading;
+    }
+
+    showSection() {
+      const section = this.sections[this.current];
+      if (!section) {
+        this.now.textContent = "";
+        this.sectionLink.hidden = true;
+        return;
+      }
+      this.now.textContent = this.sectionLabel(this.current);
+      this.sectionLink.hidden = false;
+      this.sectionLink.href = this.api + "/sections/" + encodeURIComponent(section.id) + "/audio";
+      this.sectionLink.setAttribute("download", this.slug + "-" + section.id + ".mp3");
+      const session = navigator.mediaSession;
+      if (session && this.started && typeof MediaMetadata === "function") {
+        session.metadata = new MediaMetadata({
+          title: this.title || "",
+          artist: "Høje-Taastrup Kommune",
+          album: section.heading,
+          artwork: [{ src: this.base + ARTWORK, sizes: "any", type: "image/svg+xml" }],
+        });
+      }
+    }
+
+    showState() {
+      const playing = this.started && this.playing();
+      this.mainText.textContent = !this.started
+        ? "Få siden oplæst"
+        : playing
+          ? "Sæt på pause"
+          : "Fortsæt oplæsningen";
+      this.mainIcon.firstChild.setAttribute("d", playing ? PAUSE : PLAY);
+      this.root.classList.toggle("rp-playing", playing);
+      const session = navigator.mediaSession;
+      if (session) session.playbackState = playing ? "playing" : "paused";
+    }
+
+    busy(waiting) {
+      this.root.classList.toggle("rp-busy", waiting);
+      clearTimeout(this.busyTimer);
+      if (waiting) this.busyTimer = setTimeout(() => this.say("Oplæsningen hentes …"), 1000);
+    }
+
+    say(message) {
+      // The same message twice still changes the region, so it is read again.
+      this.live.textContent = this.live.textContent === message ? message + " " : message;
+    }
+
+    // Title and controls on a phone's lock screen and on media keys.
+    session() {
+      const session = navigator.mediaSession;
+      if (!session || this.hasSession) return;
+      this.hasSession = true;
+      const actions = {
+        play: () => this.play(),
+        pause: () => this.audio() && this.audio().pause(),
+        previoustrack: () => this.step(-1),
+        nexttrack: () => this.step(1),
+        seekbackward: () => this.sentenceStep(-1),
+        seekforward: () => this.sentenceStep(1),
+        seekto: (details) => this.seek(details.seekTime),
+        stop: () => this.close(),
+      };
+      for (const [action, handler] of Object.entries(actions)) {
+        try {
+          session.setActionHandler(action, handler);
+        } catch (error) {
+          // an action this browser does not know
+        }
+      }
+    }
+  }
+
+  // On another site: <script src="…/embed.js" data-reader-page="SLUG" async>. The player lives
+  // in a Shadow DOM, so the host page's CSS cannot reach it.
+  function embed(script) {
+    const slug = script.getAttribute("data-reader-page");
+    if (!SLUG.test(slug || "")) return;
+    const base = script.src.replace(/\/embed\.js(?:[?#].*)?$/, "");
+    const host = make(document, "div", { "data-reader-embed": slug });
+    if (script.closest("body")) script.after(host);
+    else document.body.prepend(host);
+    const shadow = host.attachShadow({ mode: "open" });
+    const attrs = { class: "player rp rp-light rp-embed", lang: "da", hidden: true };
+    const root = make(document, "div", attrs);
+    const style = make(document, "link", { rel: "stylesheet", href: base + "/static/player.css" });
+    const show = () => {
+      root.hidden = false;
+    };
+    style.addEventListener("load", show);
+    style.addEventListener("error", show);
+    shadow.append(style, root);
+    new Player(root, { slug, base });
+  }
+
+  function boot() {
+    for (const root of document.querySelectorAll("[data-reader-player]")) {
+      const slug = root.getAttribute("data-slug");
+      if (!SLUG.test(slug || "") || root.classList.contains("rp-ready")) continue;
+      const frame = root.hasAttribute("data-frame");
+      new Player(root, { slug, frame, text: frame ? null : document });
+    }
+  }
+
+  const script = document.currentScript;
+  if (script && script.hasAttribute("data-reader-page")) {
+    if (document.body) embed(script);
+    else document.addEventListener("DOMContentLoaded", () => embed(script));
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", boot);
+  } else {
+    boot();
+  }
+})();
