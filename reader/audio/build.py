@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import heapq
 import json
 import logging
 import threading
@@ -44,8 +45,8 @@ from reader.speech.script import Line, page_script, script_hash
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 8
-"""Sentences per call of a batching engine: large enough to spread the engine's start-up,
-small enough to keep both cores busy and the progress bar moving."""
+"""Sentences per call of a batching engine, about: large enough to spread the engine's
+start-up, small enough to keep every core busy and the progress bar moving."""
 
 MEMO_SIZE = 512
 """Section tracks remembered by their clips, so a listener's request does not assemble again."""
@@ -234,9 +235,10 @@ class Builder:
         wanted = Counter(line.spoken for line in lines)
         texts = list(wanted)
         # A batching engine (espeak-ng) speaks a few sentences per call; others one each.
-        # A short section is split so that every worker gets a share of it.
-        size = min(BATCH_SIZE, -(-len(texts) // self.workers)) if self.clips.batches else 1
-        batches = [texts[i : i + size] for i in range(0, len(texts), size)]
+        if self.clips.batches:
+            batches = balanced_batches(texts, max(self.workers, -(-len(texts) // BATCH_SIZE)))
+        else:
+            batches = [[text] for text in texts]
         done = 0
         clips: dict[str, Clip] = {}
         with ThreadPoolExecutor(self.workers, thread_name_prefix="build") as pool:
@@ -348,6 +350,19 @@ class Builder:
             engines=engines,
             skipped=skipped,
         )
+
+
+def balanced_batches(texts: Sequence[str], count: int) -> list[list[str]]:
+    """``texts`` in ``count`` batches of about equal length in characters (longest first, each
+    to the lightest batch), so that the workers finish together: what a listener waiting for
+    one short section feels is the slowest batch."""
+    heap = [(0, index) for index in range(min(count, len(texts)))]
+    batches: list[list[str]] = [[] for _ in heap]
+    for text in sorted(texts, key=len, reverse=True):
+        load, index = heapq.heappop(heap)
+        batches[index].append(text)
+        heapq.heappush(heap, (load + len(text), index))
+    return [batch for batch in batches if batch]
 
 
 def _section_items(

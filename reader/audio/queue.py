@@ -26,6 +26,9 @@ URGENT = 0
 AHEAD = 1
 """Made ahead of a listener: the rest of a page they started."""
 
+PREFETCH_DELAY = 0.3
+"""Seconds between a listener's section being made and the rest of its page being queued."""
+
 STOP = 9
 """After everything else: a worker that takes it ends."""
 
@@ -60,6 +63,8 @@ class AudioQueue:
         self._threads: list[threading.Thread] = []
         self._running = 0
         self.on_depth: Callable[[int], None] | None = None
+        self._timers: list[threading.Timer] = []
+        self._stopped = False
 
     @property
     def depth(self) -> int:
@@ -74,6 +79,11 @@ class AudioQueue:
             self._threads.append(thread)
 
     def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            timers, self._timers = self._timers, []
+        for timer in timers:
+            timer.cancel()
         for _ in self._threads:
             self._queue.put(_Job(STOP, next(self._sequence), "stop", ""))
         for thread in self._threads:
@@ -84,14 +94,23 @@ class AudioQueue:
         """A job making the section's track (its result), queued ahead of everything else; the
         rest of the page follows it."""
         future = self._submit("section", slug, section_id, URGENT)
-        # The rest of the page is queued once this section is made, so that it does not take
-        # the cores the waiting listener's section needs.
-        future.add_done_callback(lambda _: self.prefetch(slug))
+        future.add_done_callback(lambda _: self._prefetch_later(slug))
         return future
 
     def page(self, slug: str) -> Future[object]:
         """A job building the whole page (a ``BuildResult``), ahead of work done in advance."""
         return self._submit("page", slug, "", URGENT)
+
+    def _prefetch_later(self, slug: str) -> None:
+        """The rest of the page, queued a moment after the listener's section is made: until
+        its first bytes are on their way, the section's listener should have every core."""
+        timer = threading.Timer(PREFETCH_DELAY, self.prefetch, args=(slug,))
+        timer.daemon = True
+        with self._lock:
+            if self._stopped:
+                return
+            self._timers = [t for t in self._timers if t.is_alive()] + [timer]
+        timer.start()
 
     def rebuild(self, slug: str) -> None:
         """Queue a build of the whole page behind anything a listener waits for, unless full."""

@@ -85,3 +85,20 @@ def test_a_failed_job_reports_its_error_and_is_forgotten(
     engine.fail = False
     assert isinstance(queue.section(SLUG, first).result(timeout=60), TrackInfo)
     queue.stop()
+
+
+def test_the_rest_of_the_page_follows_a_listeners_section(
+    services: Services, gate: threading.Event
+) -> None:
+    gate.set()
+    queue = AudioQueue(services.builder, workers=1)
+    queue.start()
+    first, *others = section_ids(services)
+    queue.section(SLUG, first).result(timeout=60)
+    for _ in range(600):  # polled, not timed: the page is queued a moment later and made
+        if services.builder.status(SLUG).state == "fresh":
+            break
+        threading.Event().wait(0.05)
+    assert services.builder.status(SLUG).state == "fresh"
+    assert all(services.builder.section_track(SLUG, s, make=False) for s in others)
+    queue.stop()
