@@ -1,5 +1,6 @@
 """A listener on a page nobody has listened to: time to the first audio byte of its first
-section, against the time to the first byte when the whole page is built first.
+section (streamed while the section is made), against the time to the first audio byte when the
+whole page is built first.
 
 Both sides ask a running ``reader serve`` (espeak-ng) with an empty data directory, the way a
 listener would: the page's JSON first (the reading view), then the audio route, following its
@@ -32,26 +33,43 @@ class FirstByte:
 
 
 def first_byte(server: Server, route: str) -> FirstByte:
-    """Ask ``route``, follow its redirect and time the first byte of the audio."""
+    """Ask ``route`` (following a redirect) and time the first byte of audio: the first byte
+    after the ID3 tag, whether the MP3 comes as a stored file or streamed as it is made."""
     connection = http.client.HTTPConnection(HOST, server.port, timeout=120)
     try:
         started = time.perf_counter()
         connection.request("GET", route)
         response = connection.getresponse()
-        location = response.getheader("location")
-        response.read()
-        if response.status != 307 or location is None or not location.startswith("/audio/"):
-            raise BenchError(f"GET {route} answered {response.status}, not 307 to the audio")
-        connection.request("GET", location)
-        response = connection.getresponse()
-        first = response.read(1)
+        if response.status == 307:
+            location = response.getheader("location")
+            response.read()
+            if location is None or not location.startswith("/audio/"):
+                raise BenchError(f"GET {route} redirected to {location!r}, not to the audio")
+            connection.request("GET", location)
+            response = connection.getresponse()
+        if response.status != 200 or response.getheader("content-type") != "audio/mpeg":
+            raise BenchError(f"GET {route} answered {response.status}, not audio")
+        head = b""
+        while len(head) < 10 or len(head) <= _tag_size(head):
+            chunk = response.read1(65536)
+            if not chunk:
+                raise BenchError(f"GET {route}: the MP3 ended before its first frame")
+            head += chunk
         seconds = time.perf_counter() - started
         rest = response.read()
-        if response.status != 200 or not first:
-            raise BenchError(f"GET {location} answered {response.status} with no audio")
-        return FirstByte(seconds, len(first) + len(rest))
+        return FirstByte(seconds, len(head) + len(rest))
     finally:
         connection.close()
+
+
+def _tag_size(head: bytes) -> int:
+    """Bytes of the ID3v2 tag that ``head`` starts with (0 without one)."""
+    if not head.startswith(b"ID3"):
+        return 0
+    size = 0
+    for byte in head[6:10]:
+        size = (size << 7) | (byte & 0x7F)
+    return 10 + size
 
 
 def _cold(slug: str, route: str) -> FirstByte:

@@ -162,6 +162,16 @@ class Builder:
             self._hashes[id(lines)] = (lines, digest)
         return digest
 
+    def section_plan(self, slug: str, section_id: str) -> tuple[TrackTags, list[Line]]:
+        """What a section's track is made of: its tags and its lines in reading order."""
+        page, lines = self.script(slug)
+        section = page.section(section_id)
+        if section is None:
+            raise SectionNotFound(f"Afsnittet {section_id!r} findes ikke på siden {slug!r}")
+        url = f"{self.base_url}/pages/{page.slug}"
+        tags = TrackTags(title=f"{page.title}: {section.heading}", url=url, date=page.updated)
+        return tags, [line for line in lines if line.section_id == section_id]
+
     def section_track(self, slug: str, section_id: str, *, make: bool) -> TrackInfo | None:
         """The current audio of one section, assembled from its clips.
 
@@ -169,11 +179,7 @@ class Builder:
         cached. Assembly is cheap and its result content-addressed, so the track equals the one
         a full build of the page makes.
         """
-        page, lines = self.script(slug)
-        section = page.section(section_id)
-        if section is None:
-            raise SectionNotFound(f"Afsnittet {section_id!r} findes ikke på siden {slug!r}")
-        section_lines = [line for line in lines if line.section_id == section_id]
+        tags, section_lines = self.section_plan(slug, section_id)
         if make:
             clips = self._make_clips(section_lines, force=False, progress=None)
         else:
@@ -181,8 +187,6 @@ class Builder:
             if any(clip is None for clip in found.values()):
                 return None
             clips = {text: clip for text, clip in found.items() if clip is not None}
-        url = f"{self.base_url}/pages/{page.slug}"
-        tags = TrackTags(title=f"{page.title}: {section.heading}", url=url, date=page.updated)
         memo_key = (
             tags,
             tuple((line.sentence_id, clips[line.spoken].key) for line in section_lines),
@@ -192,7 +196,7 @@ class Builder:
         if info is not None and self.tracks.exists(info.hash):
             return info
         items, item_lines = _section_items(section_lines, clips)
-        info = self._store_track(section.id, items, item_lines, tags)
+        info = self._store_track(section_id, items, item_lines, tags)
         with self._memo_lock:
             if len(self._memo) >= MEMO_SIZE:
                 self._memo.pop(next(iter(self._memo)))
@@ -362,7 +366,10 @@ def balanced_batches(texts: Sequence[str], count: int) -> list[list[str]]:
         load, index = heapq.heappop(heap)
         batches[index].append(text)
         heapq.heappush(heap, (load + len(text), index))
-    return [batch for batch in batches if batch]
+    # Within a batch, reading order: its clips are finished one by one, and a listener
+    # hearing the section as it is made needs the earlier sentences first.
+    order = {text: position for position, text in enumerate(texts)}
+    return [sorted(batch, key=order.__getitem__) for batch in batches if batch]
 
 
 def _section_items(
@@ -372,12 +379,20 @@ def _section_items(
     items: list[TrackItem] = []
     item_lines: list[Line | None] = []
     for index, line in enumerate(lines):
-        if index:
-            items.append(HEADING_PAUSE if lines[index - 1].is_heading else SENTENCE_PAUSE)
+        pause = pause_before(lines, index)
+        if pause is not None:
+            items.append(pause)
             item_lines.append(None)
         items.append(clips[line.spoken])
         item_lines.append(line)
     return items, item_lines
+
+
+def pause_before(lines: Sequence[Line], index: int) -> Pause | None:
+    """Silence before a section's line: none first, longer after the heading."""
+    if index == 0:
+        return None
+    return HEADING_PAUSE if lines[index - 1].is_heading else SENTENCE_PAUSE
 
 
 def speak_text(builder: Builder, text: str, *, title: str = "Oplæsning") -> tuple[bytes, int]:

@@ -8,13 +8,18 @@ is made section by section as listeners ask, the section asked for first.
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import Future
+from collections.abc import AsyncIterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from reader.audio.build import Builder, BuildResult
+from reader.audio.build import Builder, BuildResult, pause_before
 from reader.audio.manifest import CueInfo, Manifest, PageState, TrackInfo
 from reader.audio.queue import AudioQueue
+from reader.audio.tracks import id3_tag, item_bytes
 from reader.errors import Busy, SectionNotFound
+
+STREAM_THREADS = 8
+"""Threads waiting for clips on behalf of streaming listeners (they mostly wait)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,31 @@ class Listening:
         self.builder = builder
         self.queue = queue
         self.wait_seconds = wait_seconds
+        # Streams wait here for their clips, never in the web server's own thread pool.
+        self._streams = ThreadPoolExecutor(STREAM_THREADS, thread_name_prefix="stream")
+
+    def close(self) -> None:
+        self._streams.shutdown(wait=False, cancel_futures=True)
+
+    async def stream_section(self, slug: str, section_id: str) -> AsyncIterator[bytes]:
+        """A section's track sent as it is made, clip by clip in reading order.
+
+        The bytes are those of the track the queued job stores (same tag, clips and pauses),
+        so a listener on a page nobody has heard hears its first sentence as soon as that one
+        clip is made. Clips are shared with the job: each is still made once.
+        """
+        loop = asyncio.get_running_loop()
+        tags, lines = await loop.run_in_executor(
+            self._streams, self.builder.section_plan, slug, section_id
+        )
+        yield id3_tag(tags)
+        for index, line in enumerate(lines):
+            pause = pause_before(lines, index)
+            clip = await loop.run_in_executor(
+                self._streams, self.builder.clips.get_or_make, line.spoken
+            )
+            frames = await loop.run_in_executor(self._streams, item_bytes, clip)
+            yield (item_bytes(pause) if pause else b"") + frames
 
     def page_audio(self, slug: str) -> PageAudio:
         """The state of a page's audio; makes nothing (except a stale page, in the background)."""

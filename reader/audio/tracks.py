@@ -119,6 +119,11 @@ def _clip_frames(clip: Clip) -> bytes:
     return data
 
 
+def item_bytes(item: TrackItem) -> bytes:
+    """The frames an item adds to a track: a clip's, or encoded silence."""
+    return silence_frames(item.frames) if isinstance(item, Pause) else _clip_frames(item)
+
+
 def assemble(items: Sequence[TrackItem], tags: TrackTags | None = None) -> Track:
     """Join clips and pauses into one MP3, with each item's span exact to the frame.
 
@@ -129,10 +134,7 @@ def assemble(items: Sequence[TrackItem], tags: TrackTags | None = None) -> Track
     spans: list[Span] = []
     position = 0
     for item in items:
-        if isinstance(item, Pause):
-            parts.append(silence_frames(item.frames))
-        else:
-            parts.append(_clip_frames(item))
+        parts.append(item_bytes(item))
         start = position
         position += item.frames
         spans.append(Span(round(frames_to_ms(start)), round(frames_to_ms(position))))

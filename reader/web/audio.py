@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from reader.audio.build import speak_text
@@ -20,6 +20,7 @@ from reader.web.schemas import SpeakRequest, audio_path
 router = APIRouter(prefix="/api", tags=["audio"])
 
 NO_CACHE = {"Cache-Control": "no-cache"}
+NO_STORE = {"Cache-Control": "no-store"}
 
 _AUDIO_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "No such page or section"},
@@ -52,12 +53,28 @@ async def page_audio(slug: SlugDep, listening: ListeningDep) -> RedirectResponse
     return _redirect(await listening.await_track(found))
 
 
-@router.get("/pages/{slug}/sections/{section_id}/audio", status_code=307, responses=_AUDIO_ERRORS)
+@router.get(
+    "/pages/{slug}/sections/{section_id}/audio",
+    status_code=307,
+    response_class=Response,
+    responses={
+        **_AUDIO_ERRORS,
+        200: {
+            "content": {"audio/mpeg": {}},
+            "description": "Not made yet: the section's MP3, streamed as its sentences are made",
+        },
+    },
+)
 async def section_audio(
-    slug: SlugDep, section_id: SectionDep, listening: ListeningDep
-) -> RedirectResponse:
-    """One section's current MP3; on a page not made yet, only this section is waited for."""
+    request: Request, slug: SlugDep, section_id: SectionDep, listening: ListeningDep
+) -> Response:
+    """One section's current MP3 (307). A section not made yet is streamed while it is made,
+    so sound starts after its first sentence; a client asking for a bounded byte range (Safari's
+    probe) waits for the stored file instead, which answers ranges."""
     found = await run_in_threadpool(listening.section_track, slug, section_id)
+    if not isinstance(found, TrackInfo) and request.headers.get("range", "bytes=0-") == "bytes=0-":
+        stream = listening.stream_section(slug, section_id)
+        return StreamingResponse(stream, media_type="audio/mpeg", headers=NO_STORE)
     return _redirect(await listening.await_track(found))
 
 

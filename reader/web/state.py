@@ -39,6 +39,7 @@ class AppState:
         return self.services.store
 
     def close(self) -> None:
+        self.listening.close()
         self.editor.close()
         self.queue.stop()
         self.services.close()

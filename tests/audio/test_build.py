@@ -234,3 +234,5 @@ def test_batches_are_balanced_by_length_so_workers_finish_together(
     batches = balanced_batches(texts, count)
     assert sorted(t for batch in batches for t in batch) == sorted(texts)
     assert sorted(sum(len(t) - 1 for t in batch) for batch in batches) == sorted(loads)
+    for batch in batches:  # reading order within a batch: earlier sentences are ready first
+        assert batch == sorted(batch, key=texts.index)

@@ -1,0 +1,139 @@
+"""A cold section streams as it is made: the first sentence is heard before the rest exists."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reader.config import Settings
+from reader.errors import EngineError
+from reader.speech.engines import RawAudio
+from reader.speech.engines.choice import EngineChoice
+from reader.web.app import create_app
+from tests.audio.media import decode_errors, probe_duration_ms
+from tests.fakes.engines import ToneEngine
+from tests.web.live import serve_in_thread
+
+SLUG = "forebyggelsesstrategi"
+SECTION = "forebyggelsesstrategi"
+
+
+class FirstOnlyEngine(ToneEngine):
+    """Speaks the texts in ``free`` at once and holds every other text until released."""
+
+    def __init__(self) -> None:
+        super().__init__(ms_per_char=5)
+        self.free: set[str] = set()
+        self.released = threading.Event()
+
+    def synthesize(self, text: str) -> RawAudio:
+        if text not in self.free and not self.released.wait(timeout=60):
+            raise EngineError("held too long")
+        return super().synthesize(text)
+
+
+@pytest.fixture
+def engine() -> FirstOnlyEngine:
+    return FirstOnlyEngine()
+
+
+@pytest.fixture
+def server(settings: Settings, engine: FirstOnlyEngine) -> Iterator[tuple[str, int]]:
+    app = create_app(settings, engines=EngineChoice((engine,), None))
+    try:
+        with serve_in_thread(app) as base:
+            host, port = base.removeprefix("http://").split(":")
+            yield host, int(port)
+    finally:
+        engine.released.set()
+
+
+def first_sentence(settings: Settings) -> str:
+    from reader.services import build_services
+
+    services = build_services(settings, EngineChoice((ToneEngine(),), None))
+    _, lines = services.builder.script(SLUG)
+    return next(line.spoken for line in lines if line.section_id == SECTION)
+
+
+ROUTE = f"/api/pages/{SLUG}/sections/{SECTION}/audio"
+
+
+def test_sound_arrives_while_the_rest_of_the_section_is_still_being_made(
+    server: tuple[str, int], engine: FirstOnlyEngine, settings: Settings, tmp_path: Path
+) -> None:
+    engine.free = {first_sentence(settings)}
+    connection = http.client.HTTPConnection(*server, timeout=60)
+    connection.request("GET", ROUTE)
+    response = connection.getresponse()
+    assert response.status == 200
+    assert response.getheader("content-type") == "audio/mpeg"
+    assert response.getheader("cache-control") == "no-store"
+    head = b""
+    for _ in range(20):  # the tag, then the first sentence's frames
+        head += response.read1(65536)
+        if len(head) > 1000:
+            break
+    # Audio is here although every sentence but the first is still held by the engine.
+    assert head.startswith(b"ID3") and len(head) > 1000
+    assert not engine.released.is_set()
+    engine.released.set()
+    streamed = head + response.read()
+    connection.close()
+    (tmp_path / "stream.mp3").write_bytes(streamed)
+    assert decode_errors(tmp_path / "stream.mp3") == ""
+
+    # What was streamed is, byte for byte, the section track that is now stored.
+    connection = http.client.HTTPConnection(*server, timeout=60)
+    connection.request("GET", ROUTE)
+    redirect = connection.getresponse()
+    redirect.read()
+    assert redirect.status == 307
+    connection.request("GET", redirect.getheader("location") or "")
+    stored = connection.getresponse().read()
+    connection.close()
+    assert stored == streamed
+    assert probe_duration_ms(tmp_path / "stream.mp3") > 0
+
+
+@pytest.mark.parametrize("range_header", ["bytes=0-1", "bytes=100-200"])
+def test_a_bounded_range_waits_for_the_stored_track_instead(
+    server: tuple[str, int], engine: FirstOnlyEngine, range_header: str
+) -> None:
+    engine.released.set()
+    connection = http.client.HTTPConnection(*server, timeout=60)
+    connection.request("GET", ROUTE, headers={"Range": range_header})
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    assert response.status == 307  # Safari's probe gets a file that answers ranges
+
+
+def test_many_cold_listeners_stream_one_synthesis_per_sentence(
+    server: tuple[str, int], engine: FirstOnlyEngine
+) -> None:
+    engine.released.set()
+
+    def listen() -> bytes:
+        connection = http.client.HTTPConnection(*server, timeout=60)
+        connection.request("GET", ROUTE)
+        response = connection.getresponse()
+        body = response.read()
+        if response.status == 307:  # came after the section was made
+            connection.request("GET", response.getheader("location") or "")
+            body = connection.getresponse().read()
+        connection.close()
+        return body
+
+    async def everyone() -> list[bytes]:
+        return await asyncio.gather(*(asyncio.to_thread(listen) for _ in range(20)))
+
+    bodies = asyncio.run(everyone())
+    assert len(set(bodies)) == 1 and bodies[0].startswith(b"ID3")
+    assert all(count == 1 for count in Counter(engine.texts).values())
