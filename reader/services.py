@@ -40,9 +40,13 @@ def build_services(settings: Settings, engines: EngineChoice | None = None) -> S
     tracks = TrackStore(settings.data_dir)
     manifests = ManifestStore(settings.data_dir)
     cores = os.cpu_count() or 2
-    # espeak-ng and encoding use a core each. gTTS waits on the network, bounded by its own
-    # semaphore; twice that many workers keep its slots busy while others decode and encode.
-    workers = cores if settings.engine == "espeak" else max(cores, 2 * settings.gtts_concurrency)
+    # espeak-ng and encoding use a core each; one worker more keeps the cores busy while
+    # another waits for espeak-ng to start or for a file to reach the disk. gTTS waits on the
+    # network, bounded by its own semaphore; twice that many workers keep its slots busy
+    # while others decode and encode.
+    workers = (
+        cores + 1 if settings.engine == "espeak" else max(cores, 2 * settings.gtts_concurrency)
+    )
     builder = Builder(
         store=store,
         lexicon=lexicon,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import heapq
 import json
 import logging
 import threading
@@ -239,10 +238,10 @@ class Builder:
         wanted = Counter(line.spoken for line in lines)
         texts = list(wanted)
         # A batching engine (espeak-ng) speaks a few sentences per call; others one each.
-        if self.clips.batches:
-            batches = balanced_batches(texts, max(self.workers, -(-len(texts) // BATCH_SIZE)))
-        else:
-            batches = [[text] for text in texts]
+        # In reading order, so that a listener hearing a section as it is made gets its first
+        # sentences first; a short section is split so that every worker gets a share.
+        size = min(BATCH_SIZE, -(-len(texts) // self.workers)) if self.clips.batches else 1
+        batches = [texts[i : i + size] for i in range(0, len(texts), size)]
         done = 0
         clips: dict[str, Clip] = {}
         with ThreadPoolExecutor(self.workers, thread_name_prefix="build") as pool:
@@ -354,22 +353,6 @@ class Builder:
             engines=engines,
             skipped=skipped,
         )
-
-
-def balanced_batches(texts: Sequence[str], count: int) -> list[list[str]]:
-    """``texts`` in ``count`` batches of about equal length in characters (longest first, each
-    to the lightest batch), so that the workers finish together: what a listener waiting for
-    one short section feels is the slowest batch."""
-    heap = [(0, index) for index in range(min(count, len(texts)))]
-    batches: list[list[str]] = [[] for _ in heap]
-    for text in sorted(texts, key=len, reverse=True):
-        load, index = heapq.heappop(heap)
-        batches[index].append(text)
-        heapq.heappush(heap, (load + len(text), index))
-    # Within a batch, reading order: its clips are finished one by one, and a listener
-    # hearing the section as it is made needs the earlier sentences first.
-    order = {text: position for position, text in enumerate(texts)}
-    return [sorted(batch, key=order.__getitem__) for batch in batches if batch]
 
 
 def _section_items(

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reader.audio.build import Builder, balanced_batches, speak_text
+from reader.audio.build import Builder, speak_text
 from reader.audio.codec import FRAME_MS
 from reader.audio.manifest import Manifest
 from reader.audio.timings import Cue, to_webvtt
@@ -215,24 +215,3 @@ def test_speak_text_reads_free_text_through_the_clip_cache(
 
 def test_a_builder_is_shared_by_the_services(services: Services) -> None:
     assert isinstance(services.builder, Builder)
-
-
-@pytest.mark.parametrize(
-    ("lengths", "count", "loads"),
-    [
-        ([10, 10, 10, 10], 2, [20, 20]),
-        ([100, 10, 10, 10, 60], 2, [100, 90]),
-        ([5], 3, [5]),
-        ([], 2, []),
-        ([7, 7, 7], 1, [21]),
-    ],
-)
-def test_batches_are_balanced_by_length_so_workers_finish_together(
-    lengths: list[int], count: int, loads: list[int]
-) -> None:
-    texts = ["x" * n + str(i) for i, n in enumerate(lengths)]
-    batches = balanced_batches(texts, count)
-    assert sorted(t for batch in batches for t in batch) == sorted(texts)
-    assert sorted(sum(len(t) - 1 for t in batch) for batch in batches) == sorted(loads)
-    for batch in batches:  # reading order within a batch: earlier sentences are ready first
-        assert batch == sorted(batch, key=texts.index)
