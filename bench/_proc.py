@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -44,8 +45,9 @@ def run(
 ) -> Run:
     """Run ``command`` to its end; its output goes to files so nothing blocks on a full pipe.
 
-    The process is reaped with ``wait4`` to read the peak RSS of this one child: the
-    ``RUSAGE_CHILDREN`` total would be the largest of every child reaped so far.
+    Its peak RSS is the ``VmHWM`` of its own memory, read from /proc while it runs. Not
+    ``ru_maxrss``: Linux carries the parent's peak over into a child at exec, so every child of
+    this (large) benchmark process would report at least the benchmark's own size.
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
@@ -57,8 +59,10 @@ def run(
             env=dict(env) if env is not None else None,
             cwd=cwd,
         )
-        _, status, usage = os.wait4(process.pid, 0)
+        peak = _PeakWatch(process.pid)
+        _, status, _ = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - started
+        peak.stop()
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
@@ -67,8 +71,36 @@ def run(
             returncode=process.returncode,
             stdout=out.read().decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
-            max_rss_kib=usage.ru_maxrss,
+            max_rss_kib=peak.kib,
         )
+
+
+class _PeakWatch:
+    """Polls a process's ``VmHWM`` (the high-water mark of its resident memory) until stopped;
+    the mark only grows, so the last reading is the peak, short of the final few ms."""
+
+    INTERVAL = 0.02
+
+    def __init__(self, pid: int) -> None:
+        self.path = Path(f"/proc/{pid}/status")
+        self.kib = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.is_set():
+            try:
+                for line in self.path.read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        self.kib = max(self.kib, int(line.split()[1]))
+            except (OSError, ValueError):
+                pass  # gone, or a zombie without memory
+            self._done.wait(self.INTERVAL)
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
 
 
 def reader_command() -> list[str]:
