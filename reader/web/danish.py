@@ -5,20 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-MONTHS = (
-    "januar",
-    "februar",
-    "marts",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
+from reader.speech.numbers import MONTHS
 
 
 def danish_date(day: dt.date) -> str:

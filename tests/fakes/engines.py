@@ -116,3 +116,18 @@ def to_gtts_like_mp3(wav_data: bytes) -> bytes:
         check=True,
     )
     return done.stdout
+
+
+class HeldEngine(ToneEngine):
+    """A tone engine that speaks the texts in ``free`` at once and holds every other text
+    until ``released`` is set (or fails after a minute), to catch work in the middle."""
+
+    def __init__(self) -> None:
+        super().__init__(ms_per_char=5)
+        self.free: set[str] = set()
+        self.released = threading.Event()
+
+    def synthesize(self, text: str) -> RawAudio:
+        if text not in self.free and not self.released.wait(timeout=60):
+            raise EngineError("held too long")
+        return super().synthesize(text)

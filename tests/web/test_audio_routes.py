@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import threading
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -13,11 +12,9 @@ import pytest
 from fastapi import FastAPI
 
 from reader.config import Settings
-from reader.errors import EngineError
 from reader.services import build_services
-from reader.speech.engines import RawAudio
 from reader.speech.engines.choice import EngineChoice
-from tests.fakes.engines import ToneEngine
+from tests.fakes.engines import HeldEngine, ToneEngine
 from tests.web.conftest import client_for
 
 pytestmark = pytest.mark.anyio
@@ -27,20 +24,6 @@ AUDIO_URL = re.compile(r"^/audio/[0-9a-f]{32}\.mp3$")
 # Asking for a bounded range (as Safari does first) waits for the stored track and is
 # redirected to it; without one, a section not made yet is streamed (test_audio_stream.py).
 PROBE = {"Range": "bytes=0-1"}
-
-
-class HeldEngine(ToneEngine):
-    """Speaks only the texts it has been told to; holds every other text until released."""
-
-    def __init__(self) -> None:
-        super().__init__(ms_per_char=5)
-        self.free: set[str] = set()
-        self.released = threading.Event()
-
-    def synthesize(self, text: str) -> RawAudio:
-        if text not in self.free and not self.released.wait(timeout=60):
-            raise EngineError("held too long")
-        return super().synthesize(text)
 
 
 @pytest.fixture

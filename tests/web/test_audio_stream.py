@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import http.client
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,39 +11,23 @@ from pathlib import Path
 import pytest
 
 from reader.config import Settings
-from reader.errors import EngineError
-from reader.speech.engines import RawAudio
 from reader.speech.engines.choice import EngineChoice
 from reader.web.app import create_app
 from tests.audio.media import decode_errors, probe_duration_ms
-from tests.fakes.engines import ToneEngine
+from tests.fakes.engines import HeldEngine, ToneEngine
 from tests.web.live import serve_in_thread
 
 SLUG = "forebyggelsesstrategi"
 SECTION = "forebyggelsesstrategi"
 
 
-class FirstOnlyEngine(ToneEngine):
-    """Speaks the texts in ``free`` at once and holds every other text until released."""
-
-    def __init__(self) -> None:
-        super().__init__(ms_per_char=5)
-        self.free: set[str] = set()
-        self.released = threading.Event()
-
-    def synthesize(self, text: str) -> RawAudio:
-        if text not in self.free and not self.released.wait(timeout=60):
-            raise EngineError("held too long")
-        return super().synthesize(text)
+@pytest.fixture
+def engine() -> HeldEngine:
+    return HeldEngine()
 
 
 @pytest.fixture
-def engine() -> FirstOnlyEngine:
-    return FirstOnlyEngine()
-
-
-@pytest.fixture
-def server(settings: Settings, engine: FirstOnlyEngine) -> Iterator[tuple[str, int]]:
+def server(settings: Settings, engine: HeldEngine) -> Iterator[tuple[str, int]]:
     app = create_app(settings, engines=EngineChoice((engine,), None))
     try:
         with serve_in_thread(app) as base:
@@ -66,7 +49,7 @@ ROUTE = f"/api/pages/{SLUG}/sections/{SECTION}/audio"
 
 
 def test_sound_arrives_while_the_rest_of_the_section_is_still_being_made(
-    server: tuple[str, int], engine: FirstOnlyEngine, settings: Settings, tmp_path: Path
+    server: tuple[str, int], engine: HeldEngine, settings: Settings, tmp_path: Path
 ) -> None:
     engine.free = {first_sentence(settings)}
     connection = http.client.HTTPConnection(*server, timeout=60)
@@ -104,7 +87,7 @@ def test_sound_arrives_while_the_rest_of_the_section_is_still_being_made(
 
 @pytest.mark.parametrize("range_header", ["bytes=0-1", "bytes=100-200"])
 def test_a_bounded_range_waits_for_the_stored_track_instead(
-    server: tuple[str, int], engine: FirstOnlyEngine, range_header: str
+    server: tuple[str, int], engine: HeldEngine, range_header: str
 ) -> None:
     engine.released.set()
     connection = http.client.HTTPConnection(*server, timeout=60)
@@ -116,7 +99,7 @@ def test_a_bounded_range_waits_for_the_stored_track_instead(
 
 
 def test_many_cold_listeners_stream_one_synthesis_per_sentence(
-    server: tuple[str, int], engine: FirstOnlyEngine
+    server: tuple[str, int], engine: HeldEngine
 ) -> None:
     engine.released.set()
 
