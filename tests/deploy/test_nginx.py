@@ -16,7 +16,7 @@ from reader.services import build_services
 from reader.speech.engines.choice import EngineChoice
 from reader.web.app import create_app
 from tests.fakes.engines import ToneEngine
-from tests.web.live import serve_in_thread
+from tests.web.live import http_request, serve_in_thread
 from tests.web.server import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,13 +90,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
 def get(
     server: Server, path: str, headers: dict[str, str] | None = None, method: str = "GET"
 ) -> tuple[int, dict[str, str], bytes]:
-    connection = http.client.HTTPConnection(*server, timeout=60)
-    try:
-        connection.request(method, path, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-    finally:
-        connection.close()
+    return http_request(server, method, path, headers)
 
 
 AUDIO_HEADERS = ("content-type", "content-length", "content-range", "cache-control", "etag")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import http.client
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ from reader.config import Settings
 from reader.speech.engines.choice import EngineChoice
 from reader.web.app import create_app
 from tests.fakes.engines import ToneEngine
-from tests.web.live import serve_in_thread
+from tests.web.live import http_request, serve_in_thread
 
 DIGEST = "0123456789abcdef0123456789abcdef"
 BODY = bytes(range(256)) * 40  # 10240 bytes, every byte position recognisable
@@ -37,13 +36,7 @@ def server(settings: Settings) -> Iterator[tuple[str, int]]:
 def request(
     server: tuple[str, int], method: str, path: str, headers: dict[str, str] | None = None
 ) -> tuple[int, dict[str, str], bytes]:
-    connection = http.client.HTTPConnection(*server, timeout=30)
-    try:
-        connection.request(method, path, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-    finally:
-        connection.close()
+    return http_request(server, method, path, headers)
 
 
 def raw(server: tuple[str, int], request_line: str) -> bytes:
