@@ -48,6 +48,18 @@ class TextTooLong(ReaderError):
     title = "Teksten er for lang"
 
 
+class NothingToSpeak(ReaderError):
+    """Text with no letter or digit to say (an emoji, punctuation, invisible characters)."""
+
+    status_code = 422
+    title = "Der er intet at læse op"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Teksten indeholder intet, der kan læses op: skriv mindst ét ord eller tal."
+        )
+
+
 class EngineUnavailable(ReaderError):
     status_code = 503
     title = "Oplæsningen er ikke tilgængelig lige nu"

@@ -155,6 +155,15 @@ def test_speak_writes_an_mp3(workdir: Path, tmp_path: Path) -> None:
     assert f"{out}:" in result.stdout
 
 
+@pytest.mark.parametrize("text", ["👍", "...", "—", "\u200b"])
+def test_speak_of_nothing_speakable_is_one_line_and_fails(workdir: Path, text: str) -> None:
+    result = run("speak", text, "-o", "ud.mp3", cwd=workdir, env=ESPEAK)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "reader speak: Teksten indeholder intet, der kan læses op: skriv mindst ét ord eller tal."
+    ]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

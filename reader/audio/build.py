@@ -36,7 +36,7 @@ from reader.audio.tracks import (
 from reader.content.models import Page
 from reader.content.sentences import split_sentences
 from reader.content.store import ContentStore
-from reader.errors import SectionNotFound
+from reader.errors import NothingToSpeak, SectionNotFound
 from reader.speech.lexicon import Lexicon, load_lexicon
 from reader.speech.normalize import normalize
 from reader.speech.script import Line, page_script, script_hash
@@ -387,7 +387,7 @@ def speak_text(builder: Builder, text: str, *, title: str = "Oplæsning") -> tup
     spoken = [normalize(sentence, lexicon=lexicon) for sentence in split_sentences(text)]
     spoken = [s for s in spoken if s.strip()]
     if not spoken:
-        raise ValueError("no text to speak")
+        raise NothingToSpeak
     items: list[TrackItem] = []
     for index, sentence in enumerate(spoken):
         if index:

@@ -12,7 +12,7 @@ from reader.audio.build import speak_text
 from reader.audio.manifest import TrackInfo
 from reader.audio.timings import Cue, to_webvtt
 from reader.content.slugs import SLUG_RE
-from reader.errors import Busy, SectionNotFound, TextTooLong
+from reader.errors import Busy, NothingToSpeak, SectionNotFound, TextTooLong
 from reader.web.deps import ListeningDep, SettingsDep, SlugDep, StateDep
 from reader.web.errors import ErrorResponse
 from reader.web.schemas import SpeakRequest, audio_path
@@ -106,6 +106,7 @@ async def section_timings(
     responses={
         200: {"content": {"audio/mpeg": {}}},
         413: {"model": ErrorResponse, "description": "The text is over the length limit"},
+        422: {"model": ErrorResponse, "description": "The text has nothing to read aloud"},
         429: {"model": ErrorResponse, "description": "Too many requests: see Retry-After"},
     },
 )
@@ -120,7 +121,7 @@ async def speak(
             "ad gangen."
         )
     if not text:
-        raise TextTooLong("Der er ingen tekst at læse op.")
+        raise NothingToSpeak
     client = request.client.host if request.client else "unknown"
     state.speak_limiter.check(client)
     if state.queue.depth >= state.queue.max_pending:
