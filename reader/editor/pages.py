@@ -1,9 +1,12 @@
 """Publishing pages: validated, written atomically, the previous version kept for rolling back.
 
 The current page is ``content/pages/<slug>.html``; earlier versions are kept as
-``content/versions/<slug>/<UTC time>.html``, newest last, at most ``keep`` of them. Publishing,
-deleting and rolling back each keep the file they replace, so no step loses a version: rolling
-back twice returns to where it started.
+``content/versions/<slug>/<sequence>-<UTC time>.html``, at most ``keep`` of them. They are
+ordered by the sequence number, one more than the highest kept, never by the time: a clock set
+back would otherwise sort the copy just kept as the oldest and delete it. Versions named by the
+time alone (kept before the sequence number) still count, as older than any numbered one.
+Publishing, deleting and rolling back each keep the file they replace, so no step loses a
+version: rolling back twice returns to where it started.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +35,7 @@ from reader.errors import ContentError, PageNotFound
 logger = logging.getLogger(__name__)
 
 VERSION_FORMAT = "%Y%m%dT%H%M%S%fZ"
-_VERSION_ID = re.compile(r"^\d{8}T\d{12}Z$")
+_VERSION_ID = re.compile(r"^(?:(?P<seq>\d{8})-)?(?P<at>\d{8}T\d{12}Z)$")
 
 
 class Version(BaseModel):
@@ -41,6 +44,8 @@ class Version(BaseModel):
     id: str
     saved_at: dt.datetime
     bytes: int
+    sequence: int = 0
+    """Orders the versions: higher is newer (0 for a version named by its time alone)."""
 
 
 @dataclass(frozen=True)
@@ -74,13 +79,25 @@ def touch_after(path: Path, previous_ns: int | None) -> None:
     os.utime(path, ns=(stamp, stamp))
 
 
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 class PageFiles:
     """The page files as editors change them. One writer at a time within the process."""
 
-    def __init__(self, store: ContentStore, versions_dir: Path, *, keep: int) -> None:
+    def __init__(
+        self,
+        store: ContentStore,
+        versions_dir: Path,
+        *,
+        keep: int,
+        clock: Callable[[], dt.datetime] = _utc_now,
+    ) -> None:
         self.store = store
         self.versions_dir = versions_dir
         self.keep = keep
+        self._clock = clock
         self._lock = threading.Lock()
 
     def publish(self, slug: str, data: bytes) -> Published:
@@ -114,7 +131,7 @@ class PageFiles:
         for file in folder.glob("*.html"):
             if _VERSION_ID.fullmatch(file.stem):
                 found.append(_version(file))
-        return sorted(found, key=lambda v: v.id, reverse=True)
+        return sorted(found, key=lambda v: (v.sequence, v.saved_at, v.id), reverse=True)
 
     def rollback(self, slug: str, version_id: str | None = None) -> tuple[Page, Version]:
         """Make a kept version the page again (by default the newest that differs from it).
@@ -148,13 +165,10 @@ class PageFiles:
         return self.versions_dir / check_slug(slug) / f"{version_id}.html"
 
     def _keep(self, slug: str, data: bytes) -> Version:
-        now = dt.datetime.now(dt.UTC)
-        while True:
-            version_id = now.strftime(VERSION_FORMAT)
-            target = self._version_path(slug, version_id)
-            if not target.exists():
-                break
-            now += dt.timedelta(microseconds=1)
+        kept = self.versions(slug)
+        sequence = (kept[0].sequence if kept else 0) + 1
+        version_id = f"{sequence:08d}-{self._clock().strftime(VERSION_FORMAT)}"
+        target = self._version_path(slug, version_id)
         write_atomic(target, data)
         for old in self.versions(slug)[self.keep :]:
             self._version_path(slug, old.id).unlink(missing_ok=True)
@@ -188,5 +202,8 @@ def _read(path: Path) -> bytes | None:
 
 
 def _version(path: Path) -> Version:
-    saved = dt.datetime.strptime(path.stem, VERSION_FORMAT).replace(tzinfo=dt.UTC)
-    return Version(id=path.stem, saved_at=saved, bytes=path.stat().st_size)
+    match = _VERSION_ID.fullmatch(path.stem)
+    assert match is not None  # only files whose names match are listed
+    saved = dt.datetime.strptime(match["at"], VERSION_FORMAT).replace(tzinfo=dt.UTC)
+    sequence = int(match["seq"] or 0)
+    return Version(id=path.stem, saved_at=saved, bytes=path.stat().st_size, sequence=sequence)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -113,7 +114,49 @@ def test_only_the_newest_versions_are_kept(files: PageFiles) -> None:
         files.publish(SLUG, html(f"Udgave {number}."))
     kept = files.versions(SLUG)
     assert len(kept) == 3
-    assert kept == sorted(kept, key=lambda v: v.id, reverse=True)
+    assert [v.sequence for v in kept] == [5, 4, 3]
+
+
+class SettableClock:
+    """A wall clock the test can set back, as an operator's NTP fix or a VM restore does."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 12, 2, 12, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        self.now += dt.timedelta(seconds=1)
+        return self.now
+
+
+def test_a_clock_set_back_a_day_still_keeps_the_newest_version(
+    store: ContentStore, settings: Settings
+) -> None:
+    clock = SettableClock()
+    files = PageFiles(store, settings.content_dir / "versions", keep=3, clock=clock)
+    for number in range(5):
+        files.publish(SLUG, html(f"Udgave {number}."))
+    clock.now -= dt.timedelta(days=1)
+    done = files.publish(SLUG, html("Udgave 5."))
+    assert done.kept is not None
+    kept = files.versions(SLUG)
+    assert [v.id for v in kept][0] == done.kept.id
+    assert len(kept) == 3
+    files.rollback(SLUG)
+    assert sentences(store)[-1] == "Udgave 4."
+
+
+def test_versions_named_by_time_alone_are_read_as_older_than_numbered_ones(
+    files: PageFiles, settings: Settings
+) -> None:
+    folder = settings.content_dir / "versions" / SLUG
+    folder.mkdir(parents=True)
+    (folder / "20991231T235959000000Z.html").write_bytes(html("Gammel udgave."))
+    files.publish(SLUG, html("Første udgave."))
+    files.publish(SLUG, html("Anden udgave."))
+    kept = files.versions(SLUG)
+    assert [v.sequence for v in kept] == [1, 0]
+    assert kept[1].id == "20991231T235959000000Z"
+    assert kept[1].saved_at == dt.datetime(2099, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
 
 
 def test_a_page_that_cannot_be_read_is_refused_and_nothing_changes(
