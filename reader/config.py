@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     audio_cache_mb: int = Field(default=128, ge=0, le=16_384)
     """Memory for serving audio files without touching the disk."""
 
+    min_free_mb: int = Field(default=32, ge=0, le=1_048_576)
+    """Free space the data directory needs for ``/readyz`` to say ready."""
+
     speak_max_chars: int = Field(default=1000, ge=1, le=20_000)
     """Longest text ``POST /api/speak`` reads."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 
 from reader.config import Settings
@@ -10,16 +11,30 @@ from reader.services import Services
 from reader.speech.engines.espeak import EspeakEngine
 from reader.web.schemas import Readiness
 
+_PROBE = b"\0" * 4096
+"""Written for real: on a full disk a new empty file still fits, its first block does not."""
+
 
 def data_dir_writable(settings: Settings) -> str | None:
-    """None when a file can be created and removed in the data directory, else why not."""
+    """None when the data directory takes a small write and has room to spare, else why not."""
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         fd, path = tempfile.mkstemp(prefix=".ready.", dir=settings.data_dir)
-        os.close(fd)
-        os.unlink(path)
+        try:
+            os.write(fd, _PROBE)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(path)
+        usage = shutil.disk_usage(settings.data_dir)
     except OSError as error:
         return f"{settings.data_dir}: {error.strerror or error}"
+    free_mb = usage.free // (1024 * 1024)
+    if free_mb < settings.min_free_mb:
+        return (
+            f"{settings.data_dir}: only {free_mb} MB free, READER_MIN_FREE_MB is "
+            f"{settings.min_free_mb}"
+        )
     return None
 
 

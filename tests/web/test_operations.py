@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import stat
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -104,6 +106,86 @@ async def test_not_ready_when_the_data_directory_cannot_be_written(
     assert answer.status_code == 503
     assert answer.json()["ready"] is False
     assert "a-file" in answer.json()["problems"][0]
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MB tmpfs filled to the last byte (the tests run as root, here and in CI)."""
+    mount = tmp_path / "full"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], check=True)
+    try:
+        with (mount / "filler").open("wb") as handle:
+            try:
+                while True:
+                    handle.write(b"\0" * 65536)
+                    handle.flush()
+            except OSError:
+                pass
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+@pytest.fixture
+def read_only_dir(tmp_path: Path) -> Iterator[Path]:
+    """A read-only bind mount of an ordinary directory: root cannot write there either."""
+    source = tmp_path / "source"
+    source.mkdir()
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    subprocess.run(["mount", "--bind", str(source), str(mount)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(mount)], check=True)
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+async def test_not_ready_when_the_data_directory_is_full(
+    settings: Settings, full_disk: Path
+) -> None:
+    app = create_app(
+        settings.model_copy(update={"data_dir": full_disk}),
+        engines=EngineChoice((ToneEngine(),), None),
+    )
+    async with client_for(app) as client:
+        answer = await client.get("/readyz")
+    assert answer.status_code == 503
+    assert answer.json()["ready"] is False
+    assert str(full_disk) in answer.json()["problems"][0]
+
+
+async def test_not_ready_when_free_space_is_under_the_setting(
+    settings: Settings, tmp_path: Path
+) -> None:
+    mount = tmp_path / "small"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)
+    try:
+        app = create_app(
+            settings.model_copy(update={"data_dir": mount, "min_free_mb": 8}),
+            engines=EngineChoice((ToneEngine(),), None),
+        )
+        async with client_for(app) as client:
+            answer = await client.get("/readyz")
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+    assert answer.status_code == 503
+    assert "READER_MIN_FREE_MB is 8" in answer.json()["problems"][0]
+
+
+async def test_not_ready_when_the_data_directory_is_mounted_read_only(
+    settings: Settings, read_only_dir: Path
+) -> None:
+    app = create_app(
+        settings.model_copy(update={"data_dir": read_only_dir}),
+        engines=EngineChoice((ToneEngine(),), None),
+    )
+    async with client_for(app) as client:
+        answer = await client.get("/readyz")
+    assert answer.status_code == 503
+    assert "Read-only file system" in answer.json()["problems"][0]
 
 
 async def test_not_ready_when_the_only_engine_is_paused(settings: Settings) -> None:
