@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from reader.config import Settings
 from reader.content.models import Page
-from reader.errors import ReaderError
+from reader.errors import ReaderError, storage_failure
 
 if TYPE_CHECKING:
     from reader.services import Services
@@ -309,6 +309,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except (CommandError, ReaderError) as exc:
         print(f"reader {args.command}: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except OSError as exc:
+        failed = storage_failure(exc)
+        if failed is None:
+            raise
+        print(f"reader {args.command}: {failed.message}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130

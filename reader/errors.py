@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class ReaderError(Exception):
     """An expected failure with a message fit to show a citizen, an editor or an operator."""
@@ -90,3 +92,35 @@ class EngineError(ReaderError):
 
     status_code = 503
     title = "Oplæsningen fejlede"
+
+
+class StorageFailed(ReaderError):
+    """The data or content directory cannot take a write: full, read-only or refused.
+
+    Nothing was changed; the operator must free space or fix the mount, so try again later."""
+
+    status_code = 503
+    title = "Lagringen svigter"
+    retry_after: int | None = 60
+
+
+_STORAGE_PROBLEMS = {
+    errno.ENOSPC: "disken er fuld",
+    errno.EDQUOT: "diskkvoten er brugt op",
+    errno.EROFS: "disken er skrivebeskyttet",
+    errno.EACCES: "tjenesten må ikke skrive der",
+    errno.EPERM: "tjenesten må ikke skrive der",
+    errno.EIO: "disken svarer med en I/O-fejl",
+}
+
+
+def storage_failure(error: OSError) -> StorageFailed | None:
+    """The ``StorageFailed`` a disk problem means, or None for any other OSError."""
+    problem = _STORAGE_PROBLEMS.get(error.errno or 0)
+    if problem is None:
+        return None
+    where = f" ({error.filename})" if error.filename else ""
+    return StorageFailed(
+        f"Der kan ikke gemmes lyd eller data: {problem}{where}. Prøv igen om lidt; "
+        "driften skal frigøre plads eller rette drevet."
+    )

@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.disks import full_disk
+
+__all__ = ["full_disk"]  # a fixture used by name
+
 
 def run(
     *args: str, cwd: Path, env: dict[str, str] | None = None
@@ -145,6 +149,19 @@ def test_build_refuses_an_unknown_page_before_any_work(workdir: Path) -> None:
     assert result.returncode == 1
     assert "findes-ikke" in result.stderr
     assert not (workdir / "var" / "manifests").exists()
+
+
+def test_build_on_a_full_disk_is_one_line_naming_the_disk(workdir: Path, full_disk: Path) -> None:
+    result = run(
+        "build",
+        "forebyggelsesstrategi",
+        cwd=workdir,
+        env={**ESPEAK, "READER_DATA_DIR": str(full_disk)},
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("reader build:")]
+    assert len(errors) == 1 and "disken er fuld" in errors[0]
 
 
 def test_speak_writes_an_mp3(workdir: Path, tmp_path: Path) -> None:

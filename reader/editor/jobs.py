@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from reader.audio.build import Builder
 from reader.audio.manifest import PageState
 from reader.editor.errors import JobNotFound
-from reader.errors import Busy, ReaderError, SectionNotFound
+from reader.errors import Busy, ReaderError, SectionNotFound, storage_failure
 
 logger = logging.getLogger(__name__)
 
@@ -248,7 +248,10 @@ class JobRunner:
                 self._run(job)
             except Exception as error:  # never lose the worker thread
                 logger.exception("job %s failed", job.id)
-                self._finish(job, f"Uventet fejl ({type(error).__name__})")
+                disk = storage_failure(error) if isinstance(error, OSError) else None
+                self._finish(
+                    job, disk.message if disk else f"Uventet fejl ({type(error).__name__})"
+                )
             else:
                 failed = [p for p in job.pages if p.error]
                 reason = "; ".join(f"{p.slug}: {p.error}" for p in failed) if failed else None

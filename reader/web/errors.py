@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
 
-from reader.errors import ReaderError
+from reader.errors import ReaderError, storage_failure
 from reader.web.deps import find_state
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,8 @@ def describe(exc: Exception, request: Request) -> Problem:
         return Problem(exc.status_code, title, message, exc.headers)
     if isinstance(exc, RequestValidationError):
         return Problem(422, _TITLES[422], _validation_message(exc))
+    if isinstance(exc, OSError) and (failed := storage_failure(exc)) is not None:
+        return Problem(failed.status_code, failed.title, failed.message, _headers_of(failed))
     return Problem(500, _TITLES[500], "Prøv igen om lidt. Fejlen er registreret.")
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 import stat
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -15,10 +13,14 @@ from reader.config import Settings
 from reader.speech.engines.breaker import CircuitBreaker
 from reader.speech.engines.choice import EngineChoice
 from reader.web.app import create_app
+from tests.disks import full_disk, read_only_dir, tmpfs
 from tests.fakes.engines import ToneEngine
 from tests.web.conftest import client_for
+from tests.web.server import reader_server
 
 pytestmark = pytest.mark.anyio
+
+__all__ = ["full_disk", "read_only_dir"]  # fixtures used by name
 
 
 def metric(text: str, name: str, **labels: str) -> float:
@@ -108,40 +110,6 @@ async def test_not_ready_when_the_data_directory_cannot_be_written(
     assert "a-file" in answer.json()["problems"][0]
 
 
-@pytest.fixture
-def full_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 2 MB tmpfs filled to the last byte (the tests run as root, here and in CI)."""
-    mount = tmp_path / "full"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], check=True)
-    try:
-        with (mount / "filler").open("wb") as handle:
-            try:
-                while True:
-                    handle.write(b"\0" * 65536)
-                    handle.flush()
-            except OSError:
-                pass
-        yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=True)
-
-
-@pytest.fixture
-def read_only_dir(tmp_path: Path) -> Iterator[Path]:
-    """A read-only bind mount of an ordinary directory: root cannot write there either."""
-    source = tmp_path / "source"
-    source.mkdir()
-    mount = tmp_path / "ro"
-    mount.mkdir()
-    subprocess.run(["mount", "--bind", str(source), str(mount)], check=True)
-    try:
-        subprocess.run(["mount", "-o", "remount,bind,ro", str(mount)], check=True)
-        yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=True)
-
-
 async def test_not_ready_when_the_data_directory_is_full(
     settings: Settings, full_disk: Path
 ) -> None:
@@ -159,18 +127,13 @@ async def test_not_ready_when_the_data_directory_is_full(
 async def test_not_ready_when_free_space_is_under_the_setting(
     settings: Settings, tmp_path: Path
 ) -> None:
-    mount = tmp_path / "small"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)
-    try:
+    with tmpfs(tmp_path / "small", size="4m") as mount:
         app = create_app(
             settings.model_copy(update={"data_dir": mount, "min_free_mb": 8}),
             engines=EngineChoice((ToneEngine(),), None),
         )
         async with client_for(app) as client:
             answer = await client.get("/readyz")
-    finally:
-        subprocess.run(["umount", str(mount)], check=True)
     assert answer.status_code == 503
     assert "READER_MIN_FREE_MB is 8" in answer.json()["problems"][0]
 
@@ -196,3 +159,14 @@ async def test_not_ready_when_the_only_engine_is_paused(settings: Settings) -> N
         answer: httpx.Response = await client.get("/readyz")
     assert answer.status_code == 503
     assert answer.json()["engines"] == {"fake": False}
+
+
+def test_a_listener_on_a_full_disk_gets_503_with_retry_after(
+    content_dir: Path, full_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("READER_ENGINE", "espeak")
+    with reader_server(content_dir, full_disk) as base_url:
+        answer = httpx.get(f"{base_url}/api/pages/forebyggelsesstrategi/audio", timeout=120)
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "60"
+    assert "disken er fuld" in answer.json()["error"]["message"]
