@@ -25,11 +25,18 @@ def tmpfs(mount: Path, *, size: str) -> Iterator[Path]:
 
 def fill(mount: Path) -> None:
     """Write until the file system says it is full: 0 bytes free."""
-    with (mount / "filler").open("wb") as handle:
+    block = b"\0" * 4096
+    # Unbuffered, so closing never retries a write the disk refused.
+    with (mount / "filler").open("ab", buffering=0) as handle:
         try:
-            for _ in range(100_000):  # bounded: 6 GB is far more than any test tmpfs
-                handle.write(b"\0" * 65536)
-                handle.flush()
+            for _ in range(1_000_000):  # bounded: 4 GB is far more than any test tmpfs
+                handle.write(block)
+        except OSError:
+            pass
+    with (mount / "filler-tail").open("ab", buffering=0) as handle:
+        try:
+            for _ in range(4096):  # the last bytes of a block that was not whole
+                handle.write(b"\0")
         except OSError:
             pass
 

@@ -10,6 +10,7 @@ proportion to the whole log.)
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
 import os
 import threading
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, JsonValue, ValidationError
+
+from reader.errors import ReaderError, storage_failure
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +44,12 @@ ON_DISK = "disk"
 """Who made a change found on disk: whoever edited the file, unknown to the service."""
 
 _CHUNK = 64 * 1024
+_ROOM = 256 * 1024
+"""Free bytes the data directory needs before a change is made: its entry, with room to spare."""
+
+
+def _failure(error: OSError) -> ReaderError:
+    return storage_failure(error) or ReaderError(str(error))
 
 
 class AuditEntry(BaseModel):
@@ -88,14 +97,31 @@ class AuditLog:
                 size = os.fstat(fd).st_size
                 if size and os.pread(fd, 1, size - 1) != b"\n":
                     line = b"\n" + line  # after a line cut off by a crash: start a new one
-                written = os.write(fd, line)
-                if written != len(line):  # a full disk: say so rather than leave half a line
-                    raise OSError(f"audit log: wrote {written} of {len(line)} bytes")
-                os.fsync(fd)
+                try:
+                    written = os.write(fd, line)
+                    if written != len(line):
+                        raise OSError(errno.ENOSPC, "short write", str(self.path))
+                    os.fsync(fd)
+                except OSError:
+                    os.ftruncate(fd, size)  # a full disk: leave no half line behind
+                    raise
             finally:
                 os.close(fd)
         logger.info("audit: %s %s %s", who, action, target)
         return entry
+
+    def check_room(self) -> None:
+        """Refuse a change before it is made when its audit entry could not be written after it
+        (a full or read-only data directory): a change is either made and audited, or neither."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            stats = os.statvfs(self.path.parent)
+        except OSError as error:
+            raise _failure(error) from None
+        if stats.f_flag & os.ST_RDONLY:
+            raise _failure(OSError(errno.EROFS, "read-only", str(self.path)))
+        if stats.f_bavail * stats.f_frsize < _ROOM:
+            raise _failure(OSError(errno.ENOSPC, "no space", str(self.path)))
 
     def recent(self, limit: int = 100, *, target: str | None = None) -> list[AuditEntry]:
         """The newest ``limit`` entries (about ``target`` only, if given), newest first."""

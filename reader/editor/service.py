@@ -158,6 +158,7 @@ class EditorService:
 
     def publish(self, slug: str, data: bytes, editor: Editor) -> Published:
         path = self.services.store.path(slug)
+        self.audit.check_room()
         with self.watcher.writing(path):
             done = self.pages.publish(slug, data)
         _, lines = self.builder.script(slug)
@@ -188,6 +189,7 @@ class EditorService:
 
     def delete(self, slug: str, editor: Editor) -> Deleted:
         path = self.services.store.path(slug)
+        self.audit.check_room()
         with self.watcher.writing(path):
             kept = self.pages.delete(slug)
         self.audit.record(
@@ -204,6 +206,7 @@ class EditorService:
 
     def rollback(self, slug: str, version: str | None, editor: Editor) -> RolledBack:
         path = self.services.store.path(slug)
+        self.audit.check_room()
         with self.watcher.writing(path):
             page, restored = self.pages.rollback(slug, version)
         self.audit.record(
@@ -295,6 +298,7 @@ class EditorService:
         with self.lexicon.lock:
             edit = self.lexicon.edit(change)
             pages = affected_pages(self.builder, edit.before, edit.after)
+            self.audit.check_room()
             with self.watcher.writing(self.lexicon.path):
                 self.lexicon.save(edit)
         impact = _impact(change, edit.line, pages)

@@ -7,7 +7,12 @@ import json
 import threading
 from pathlib import Path
 
+import pytest
+
 from reader.editor.audit import AuditLog
+from tests.disks import fill, full_disk
+
+__all__ = ["full_disk"]  # a fixture used by name
 
 
 def test_entries_come_back_newest_first_and_can_be_filtered(tmp_path: Path) -> None:
@@ -61,3 +66,14 @@ def test_many_writers_at_once_leave_every_line_whole(tmp_path: Path) -> None:
 
 def test_a_missing_log_is_empty(tmp_path: Path) -> None:
     assert AuditLog(tmp_path / "nowhere" / "audit.jsonl").recent() == []
+
+
+def test_an_entry_the_full_disk_cannot_take_leaves_no_half_line(full_disk: Path) -> None:
+    (full_disk / "filler").unlink()
+    log = AuditLog(full_disk / "audit.jsonl")
+    log.record("redaktør", "page.published", "side", "Første")
+    fill(full_disk)
+    with pytest.raises(OSError):
+        log.record("redaktør", "page.published", "side", "x" * 20_000)
+    assert (full_disk / "audit.jsonl").read_bytes().endswith(b"}\n")
+    assert [entry.summary for entry in log.recent()] == ["Første"]

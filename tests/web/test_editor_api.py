@@ -4,6 +4,7 @@ the audit log."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -13,6 +14,7 @@ from fastapi import FastAPI
 
 from reader.config import Settings
 from reader.web.app import create_app
+from tests.disks import full_disk
 from tests.editor.apps import (
     AUTH,
     FOREBYG,
@@ -29,6 +31,8 @@ from tests.fakes.engines import ToneEngine
 from tests.web.conftest import client_for
 
 pytestmark = pytest.mark.anyio
+
+__all__ = ["full_disk"]  # a fixture used by name
 
 EDITED = "Heldigvis trives langt de fleste børn og unge i Danmark."
 EDIT = "Heldigvis trives næsten alle børn og unge i Danmark."
@@ -475,3 +479,28 @@ async def test_the_audit_log_names_who_did_what(api: httpx.AsyncClient) -> None:
     added = next(e for e in logged if e["action"] == "lexicon.added")
     assert added["who"] == "anna" and "integrationsråd" in added["summary"]
     assert (await api.get("/api/audit", params={"limit": 0})).status_code == 422
+
+
+async def test_on_a_full_data_directory_a_change_is_refused_whole_then_made_and_audited(
+    esettings: Settings, engine: ToneEngine, full_disk: Path
+) -> None:
+    app = create_app(esettings.model_copy(update={"data_dir": full_disk}), engines=engines(engine))
+    page = esettings.pages_dir / f"{FOREBYG}.html"
+    before = page.read_bytes()
+    lexicon_before = esettings.lexicon_path.read_bytes() if esettings.lexicon_path.exists() else b""
+    edited = before.decode().replace(EDITED, EDIT).encode()
+    async with client_for(app) as api:
+        api.headers.update(AUTH)
+        refused = await api.put(f"/api/pages/{FOREBYG}", content=edited)
+        assert refused.status_code == 503
+        assert "disken er fuld" in refused.json()["error"]["message"]
+        assert page.read_bytes() == before
+        word = await api.post("/api/lexicon/entries", json=ONE_WORD)
+        assert word.status_code == 503
+        after = esettings.lexicon_path.read_bytes() if esettings.lexicon_path.exists() else b""
+        assert after == lexicon_before
+        (full_disk / "filler").unlink()  # the operator frees space; the retry is a change
+        retried = await api.put(f"/api/pages/{FOREBYG}", content=edited)
+        assert retried.status_code == 200 and retried.json()["changed"]
+        logged = (await api.get("/api/audit", params={"target": FOREBYG})).json()
+    assert [entry["action"] for entry in logged][-1] == "page.published"
