@@ -224,6 +224,7 @@ class EditorService:
     def regenerate(
         self, slug: str, editor: Editor, *, section: str | None = None, force: bool = False
     ) -> JobView:
+        self.audit.check_room()
         job = self.jobs.submit_page(slug, by=editor.label, section=section, force=force)
         what = f"afsnittet {section!r}" if section else "siden"
         self.audit.record(
@@ -236,6 +237,7 @@ class EditorService:
         return job
 
     def regenerate_stale(self, editor: Editor, states: Collection[PageState]) -> JobView:
+        self.audit.check_room()
         job = self.jobs.submit_stale(by=editor.label, states=states)
         names = ", ".join(sorted(states))
         self.audit.record(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -11,8 +12,11 @@ from reader.config import Settings
 from reader.editor.jobs import JobRunner, JobView
 from reader.errors import SectionNotFound
 from reader.services import Services, build_services
+from tests.disks import full_disk
 from tests.editor.apps import FOREBYG, POLITIK, engines
 from tests.fakes.engines import ToneEngine
+
+__all__ = ["full_disk"]  # a fixture used by name
 
 
 @pytest.fixture
@@ -142,3 +146,17 @@ def test_jobs_still_waiting_when_the_service_stops_fail_with_a_reason(
     stopped = jobs.future(waiting.id).result(timeout=0)
     assert stopped.state == "failed"
     assert stopped.error is not None and "stoppet" in stopped.error
+
+
+def test_a_job_on_a_full_disk_says_the_disk_is_full(
+    settings: Settings, engine: ToneEngine, full_disk: Path
+) -> None:
+    services = build_services(settings.model_copy(update={"data_dir": full_disk}), engines(engine))
+    jobs = JobRunner(services.builder, on_finish=lambda view: None)
+    jobs.start()
+    try:
+        done = wait(jobs, jobs.submit_page(POLITIK, by="anna"))
+    finally:
+        jobs.stop()
+        services.close()
+    assert done.error is not None and "disken er fuld" in done.error
