@@ -127,6 +127,9 @@ class Settings(BaseSettings):
     synthesis_wait: float = Field(default=30.0, gt=0, le=300)
     """Seconds a listener's request waits for audio being made before it gets 503 + Retry-After."""
 
+    primary_wait: float = Field(default=3.0, gt=0, le=120)
+    """Seconds a listener waits for gTTS on a sentence before espeak-ng speaks it (degraded)."""
+
     queue_size: int = Field(default=64, ge=1, le=10_000)
     """Most section and page builds waiting at once; beyond it requests get 503 + Retry-After."""
 

@@ -170,10 +170,14 @@ class AudioQueue:
             outcome: object = None
             failure: BaseException | None = None
             try:
+                # A listener waits for an urgent job: it may not wait long for the main voice.
+                urgent = job.priority == URGENT
                 if job.kind == "section":
-                    outcome = self.builder.section_track(job.slug, job.section_id, make=True)
+                    outcome = self.builder.section_track(
+                        job.slug, job.section_id, make=True, urgent=urgent
+                    )
                 else:
-                    outcome = self.builder.build(job.slug)
+                    outcome = self.builder.build(job.slug, urgent=urgent)
             except BaseException as error:  # handed to whoever waits for the job
                 failure = error
             # Forgotten before it is answered: whoever asks again after hearing the answer
