@@ -29,6 +29,9 @@ AHEAD = 1
 PREFETCH_DELAY = 0.3
 """Seconds between a listener's section being made and the rest of its page being queued."""
 
+BACKGROUND = 2
+"""Upgrades of degraded audio: after anything a listener may want."""
+
 STOP = 9
 """After everything else: a worker that takes it ends."""
 
@@ -118,6 +121,10 @@ class AudioQueue:
             self._submit("page", slug, "", AHEAD)
         except Busy:
             logger.info("queue full: %s is rebuilt later", slug)
+
+    def upgrade(self, slug: str) -> Future[object]:
+        """A build of the whole page behind everything else (``Busy`` if the queue is full)."""
+        return self._submit("page", slug, "", BACKGROUND)
 
     def prefetch(self, slug: str) -> None:
         """Queue every section of the page in reading order, then the whole page, unless full."""
