@@ -228,10 +228,36 @@ def _cmd_status(args: argparse.Namespace) -> int:
                     f"  {manifest.page.duration_ms / 1000:6.1f} s  "
                     f"{', '.join(manifest.engines)}  built {built}"
                 )
+                if status.state == "degraded":
+                    spoken = sum(1 for clip in manifest.clips if clip.degraded)
+                    detail += f"  ({spoken} of {len(manifest.clips)} sentences by the fallback)"
             print(f"{slug:<{width}}  {status.state:<8}{detail}".rstrip())
+        upgrade = _upgrade_line(services.settings.data_dir)
+        if upgrade is not None:
+            print(upgrade)
         return 0
     finally:
         services.close()
+
+
+def _upgrade_line(data_dir: Path) -> str | None:
+    """What ``reader serve`` last said about making degraded audio again (None: never ran)."""
+    from reader.audio.upgrade import read_status
+
+    report = read_status(data_dir)
+    if report is None:
+        return None
+    state, at = report.get("state"), report.get("at")
+    pending, done = report.get("degraded_pages"), report.get("upgraded_pages")
+    if state == "upgrading":
+        now = f", now {report['slug']}" if report.get("slug") else ""
+        return f"upgrade of degraded audio: upgrading, {pending} pages left{now} (at {at})"
+    if state == "waiting":
+        return (
+            f"upgrade of degraded audio: waiting for gTTS, {pending} pages left, next try in "
+            f"{report.get('next_try_s')} s (at {at})"
+        )
+    return f"upgrade of degraded audio: nothing to do, {done} pages upgraded (at {at})"
 
 
 def _cmd_speak(args: argparse.Namespace) -> int:

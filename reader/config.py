@@ -127,6 +127,15 @@ class Settings(BaseSettings):
     synthesis_wait: float = Field(default=30.0, gt=0, le=300)
     """Seconds a listener's request waits for audio being made before it gets 503 + Retry-After."""
 
+    primary_wait: float = Field(default=3.0, gt=0, le=120)
+    """Seconds a listener waits for gTTS on a sentence before espeak-ng speaks it (degraded)."""
+
+    breaker_reset: float = Field(default=60.0, gt=0, le=3600)
+    """Seconds gTTS is left alone after repeated failures before one trial call goes to it."""
+
+    upgrade_interval: float = Field(default=30.0, ge=0, le=3600)
+    """Seconds between looks for degraded audio to make again with gTTS; 0 = never."""
+
     queue_size: int = Field(default=64, ge=1, le=10_000)
     """Most section and page builds waiting at once; beyond it requests get 503 + Retry-After."""
 

@@ -26,6 +26,7 @@ class Services:
     builder: Builder
 
     def close(self) -> None:
+        self.clips.close()
         self.engines.close()
 
 
@@ -35,7 +36,11 @@ def build_services(settings: Settings, engines: EngineChoice | None = None) -> S
     store = ContentStore(settings.pages_dir, max_bytes=settings.max_page_bytes)
     lexicon = LexiconSource(settings.lexicon_path)
     clips = ClipCache(
-        settings.data_dir, engines.engines, engines.breaker, decode_timeout=settings.espeak_timeout
+        settings.data_dir,
+        engines.engines,
+        engines.breaker,
+        decode_timeout=settings.espeak_timeout,
+        primary_wait=settings.primary_wait,
     )
     tracks = TrackStore(settings.data_dir)
     manifests = ManifestStore(settings.data_dir)

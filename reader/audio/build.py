@@ -171,7 +171,9 @@ class Builder:
         tags = TrackTags(title=f"{page.title}: {section.heading}", url=url, date=page.updated)
         return tags, [line for line in lines if line.section_id == section_id]
 
-    def section_track(self, slug: str, section_id: str, *, make: bool) -> TrackInfo | None:
+    def section_track(
+        self, slug: str, section_id: str, *, make: bool, urgent: bool = False
+    ) -> TrackInfo | None:
         """The current audio of one section, assembled from its clips.
 
         With ``make``, missing clips are synthesised first; without, None unless every clip is
@@ -180,7 +182,7 @@ class Builder:
         """
         tags, section_lines = self.section_plan(slug, section_id)
         if make:
-            clips = self._make_clips(section_lines, force=False, progress=None)
+            clips = self._make_clips(section_lines, force=False, progress=None, urgent=urgent)
         else:
             found = {line.spoken: self.clips.lookup(line.spoken) for line in section_lines}
             if any(clip is None for clip in found.values()):
@@ -209,7 +211,12 @@ class Builder:
         return PageStatus(slug, page.title, state, manifest)
 
     def build(
-        self, slug: str, *, force: bool = False, progress: Progress | None = None
+        self,
+        slug: str,
+        *,
+        force: bool = False,
+        progress: Progress | None = None,
+        urgent: bool = False,
     ) -> BuildResult:
         """Make what is missing and point the manifest at the new tracks, atomically.
 
@@ -222,9 +229,9 @@ class Builder:
             if progress:
                 progress(len(lines), len(lines))
             return self._result(slug, previous, lines, {}, skipped=True)
-        clips = self._make_clips(lines, force=force, progress=progress)
+        clips = self._make_clips(lines, force=force, progress=progress, urgent=urgent)
         degraded = [line for line in lines if clips[line.spoken].degraded]
-        if degraded and self.clips.primary_ready():
+        if degraded and not urgent and self.clips.primary_ready():
             # The preferred voice answered again during this build (its breaker let one trial
             # through while the other clips fell back): upgrade the rest now, not next time.
             clips.update(self._make_clips(degraded, force=False, progress=None))
@@ -233,7 +240,12 @@ class Builder:
         return self._result(slug, manifest, lines, clips)
 
     def _make_clips(
-        self, lines: Sequence[Line], *, force: bool, progress: Progress | None
+        self,
+        lines: Sequence[Line],
+        *,
+        force: bool,
+        progress: Progress | None,
+        urgent: bool = False,
     ) -> dict[str, Clip]:
         wanted = Counter(line.spoken for line in lines)
         texts = list(wanted)
@@ -246,7 +258,8 @@ class Builder:
         clips: dict[str, Clip] = {}
         with ThreadPoolExecutor(self.workers, thread_name_prefix="build") as pool:
             pending: set[Future[dict[str, Clip]]] = {
-                pool.submit(self.clips.make_many, batch, refresh=force) for batch in batches
+                pool.submit(self.clips.make_many, batch, refresh=force, urgent=urgent)
+                for batch in batches
             }
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
@@ -392,6 +405,6 @@ def speak_text(builder: Builder, text: str, *, title: str = "Oplæsning") -> tup
     for index, sentence in enumerate(spoken):
         if index:
             items.append(SENTENCE_PAUSE)
-        items.append(builder.clips.get_or_make(sentence))
+        items.append(builder.clips.get_or_make(sentence, urgent=True))
     track = assemble(items, TrackTags(title=title, url=builder.base_url))
     return track.data, track.duration_ms

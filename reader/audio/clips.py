@@ -13,17 +13,25 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from reader._atomic import write_atomic
+from reader.audio.checks import AudioRejected, check_clip, check_raw
 from reader.audio.codec import FORMAT_VERSION, frames_to_ms, make_clip_audio
 from reader.errors import EngineError, EngineUnavailable
 from reader.speech.engines import BatchEngine, Engine, RawAudio
 
 logger = logging.getLogger(__name__)
+
+URGENT_THREADS = 8
+"""Preferred-engine calls made on listeners' behalf at once (more wait for a thread)."""
+
+REJECTED_RETRIES = 1
+"""Times the preferred engine is asked again after an answer that fails the checks."""
 
 
 class Breaker(Protocol):
@@ -84,6 +92,8 @@ class ClipStatsSnapshot:
     engine_failures: dict[str, int]
     engine_seconds: dict[str, float]
     """Time spent in ``synthesize`` (failed calls: until the failure), by engine."""
+    engine_rejections: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Answers that failed the checks, by (engine, reason)."""
 
 
 @dataclass
@@ -97,6 +107,7 @@ class ClipStats:
     _calls: dict[str, int] = field(default_factory=dict)
     _failures: dict[str, int] = field(default_factory=dict)
     _seconds: dict[str, float] = field(default_factory=dict)
+    _rejections: dict[tuple[str, str], int] = field(default_factory=dict)
     observers: list[Callable[[str, float, bool], None]] = field(default_factory=list)
     """Called with (engine, seconds, failed) after every engine call (e.g. a histogram)."""
 
@@ -121,6 +132,10 @@ class ClipStats:
         for observe in self.observers:
             observe(engine, seconds, failed)
 
+    def rejected(self, engine: str, reason: str) -> None:
+        with self._lock:
+            self._rejections[engine, reason] = self._rejections.get((engine, reason), 0) + 1
+
     def snapshot(self) -> ClipStatsSnapshot:
         with self._lock:
             return ClipStatsSnapshot(
@@ -130,6 +145,7 @@ class ClipStats:
                 engine_calls=dict(self._calls),
                 engine_failures=dict(self._failures),
                 engine_seconds=dict(self._seconds),
+                engine_rejections=dict(self._rejections),
             )
 
 
@@ -147,6 +163,7 @@ class ClipCache:
         engines: Sequence[Engine],
         breaker: Breaker | None = None,
         decode_timeout: float = 30.0,
+        primary_wait: float | None = None,
     ) -> None:
         if not engines:
             raise ValueError("at least one engine is needed")
@@ -157,6 +174,15 @@ class ClipCache:
         self._decode_timeout = decode_timeout
         self._lock = threading.Lock()
         self._in_flight: dict[str, Future[Clip]] = {}
+        self.primary_wait = primary_wait
+        """Longest a listener waits for the preferred engine (None: as long as it takes)."""
+        self._slow: set[Future[Clip]] = set()
+        """Preferred-engine calls that kept a listener waiting too long, until they end."""
+        # Runs the preferred engine for listeners, so that they can stop waiting for it.
+        self._urgent = ThreadPoolExecutor(URGENT_THREADS, thread_name_prefix="urgent")
+
+    def close(self) -> None:
+        self._urgent.shutdown(wait=False, cancel_futures=True)
 
     def mp3_path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.mp3"
@@ -176,13 +202,25 @@ class ClipCache:
                 return clip
         return None
 
-    def get_or_make(self, text: str, *, refresh: bool = False) -> Clip:
+    def get_or_make(self, text: str, *, refresh: bool = False, urgent: bool = False) -> Clip:
         """The clip for ``text``, synthesised if needed; ``EngineUnavailable`` if no engine can.
 
         Concurrent calls for the same text share one synthesis: the others wait for it and get
         its clip or its exception. ``refresh`` synthesises anew even when a clip is cached (the
-        new clip replaces the old one atomically).
+        new clip replaces the old one atomically). ``urgent`` (a listener waits) waits at most
+        ``primary_wait`` for the preferred engine, then takes the fallback's clip (degraded)
+        while the preferred engine's answer, if it comes, is cached for later.
         """
+        bounded = urgent and self.primary_wait is not None and len(self.engines) > 1
+        if bounded and not refresh:
+            found = self._load(clip_key(self.engines[0], text), degraded=False)
+            if found is not None:
+                self.stats.hit()
+                return found
+            if self._primary_slow():
+                # The preferred engine already kept a listener waiting and has not answered
+                # since: do not make the next one wait for it too.
+                return self._fallback(text, refresh, ["primary: slow"])
         flight = clip_key(self.engines[0], text)
         with self._lock:
             future = self._in_flight.get(flight)
@@ -191,21 +229,38 @@ class ClipCache:
                 future = self._in_flight[flight] = Future()
         if not leader:
             self.stats.join()
+        elif bounded:
+            self._urgent.submit(self._lead, future, flight, text, refresh)
+        else:
+            self._lead(future, flight, text, refresh)
+        if not bounded:
             return future.result()
         try:
-            clip = self._resolve(text, refresh)
-        except BaseException as error:
+            return future.result(timeout=self.primary_wait)
+        except FutureTimeout:
+            with self._lock:
+                self._slow.add(future)
+            logger.warning("preferred engine slower than %g s: fallback", self.primary_wait)
+            return self._fallback(text, refresh, ["primary: no answer in time"])
+
+    def _lead(self, future: Future[Clip], flight: str, text: str, refresh: bool) -> None:
+        try:
+            future.set_result(self._resolve(text, refresh))
+        except BaseException as error:  # handed to whoever waits for the clip
             future.set_exception(error)
-            raise
-        else:
-            future.set_result(clip)
-            return clip
+            if not isinstance(error, Exception):
+                raise
         finally:
             with self._lock:
                 del self._in_flight[flight]
 
+    def _primary_slow(self) -> bool:
+        with self._lock:
+            self._slow = {future for future in self._slow if not future.done()}
+            return bool(self._slow)
+
     def _resolve(self, text: str, refresh: bool) -> Clip:
-        primary, *fallbacks = self.engines
+        primary = self.engines[0]
         key = clip_key(primary, text)
         clip = None if refresh else self._load(key, degraded=False)
         if clip is not None:
@@ -214,7 +269,7 @@ class ClipCache:
         failures: list[str] = []
         if self.breaker is None or self.breaker.allow():
             try:
-                clip = self._make(primary, key, text, degraded=False)
+                clip = self._make_checked(primary, key, text)
             except EngineError as error:
                 failures.append(f"{primary.name}: {error.message}")
                 if self.breaker is not None:
@@ -226,29 +281,53 @@ class ClipCache:
                 return clip
         else:
             failures.append(f"{primary.name}: paused after repeated failures")
-        for engine in fallbacks:
+        return self._fallback(text, refresh, failures)
+
+    def _fallback(self, text: str, refresh: bool, failures: list[str]) -> Clip:
+        """The first fallback engine's clip, cached or made (one synthesis per clip)."""
+        for engine in self.engines[1:]:
             key = clip_key(engine, text)
             clip = None if refresh else self._load(key, degraded=True)
             if clip is not None:
                 self.stats.hit()
                 return clip
+            with self._lock:
+                future = self._in_flight.get(key)
+                leader = future is None
+                if future is None:
+                    future = self._in_flight[key] = Future()
+            if leader:
+                self._lead_fallback(future, key, engine, text)
             try:
-                clip = self._make(engine, key, text, degraded=True)
+                clip = future.result()
             except EngineError as error:
                 failures.append(f"{engine.name}: {error.message}")
                 continue
-            self.stats.miss()
             return clip
         # The text may be a citizen's own selection: log its size, never its words.
         logger.warning("no engine could speak %d characters: %s", len(text), "; ".join(failures))
         raise EngineUnavailable("Ingen stemme kan læse teksten op lige nu. Prøv igen senere.")
+
+    def _lead_fallback(self, future: Future[Clip], key: str, engine: Engine, text: str) -> None:
+        try:
+            future.set_result(self._make(engine, key, text, degraded=True))
+            self.stats.miss()
+        except BaseException as error:
+            future.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+        finally:
+            with self._lock:
+                del self._in_flight[key]
 
     @property
     def batches(self) -> bool:
         """The preferred engine speaks many sentences in one call (``make_many`` pays off)."""
         return isinstance(self.engines[0], BatchEngine) and self.breaker is None
 
-    def make_many(self, texts: Sequence[str], *, refresh: bool = False) -> dict[str, Clip]:
+    def make_many(
+        self, texts: Sequence[str], *, refresh: bool = False, urgent: bool = False
+    ) -> dict[str, Clip]:
         """The clips of ``texts``; those missing are made in one call of a batching engine.
 
         Keys another call is already making are left to it (and waited for), so a clip is
@@ -256,7 +335,7 @@ class ClipCache:
         """
         engine = self.engines[0]
         if not isinstance(engine, BatchEngine) or self.breaker is not None:
-            return {text: self.get_or_make(text, refresh=refresh) for text in texts}
+            return {text: self.get_or_make(text, refresh=refresh, urgent=urgent) for text in texts}
         claimed: list[tuple[str, str, Future[Clip]]] = []
         with self._lock:
             for text in dict.fromkeys(texts):
@@ -297,25 +376,52 @@ class ClipCache:
             return
         share = (time.perf_counter() - started) / len(claimed)
         for (text, key, future), raw in zip(claimed, raws, strict=True):
-            self.stats.engine_call(engine.name, share, failed=False)
             try:
                 future.set_result(self._store(engine, key, text, raw, degraded=False))
                 self.stats.miss()
             except EngineError as error:
+                self.stats.engine_call(engine.name, share, failed=True)
+                if isinstance(error, AudioRejected):
+                    self.stats.rejected(engine.name, error.reason)
                 future.set_exception(error)
+            else:
+                self.stats.engine_call(engine.name, share, failed=False)
+
+    def _make_checked(self, engine: Engine, key: str, text: str) -> Clip:
+        """The preferred engine's clip, asked again if its answer fails the checks."""
+        for attempt in range(REJECTED_RETRIES + 1):
+            try:
+                return self._make(engine, key, text, degraded=False)
+            except AudioRejected as error:
+                if attempt == REJECTED_RETRIES:
+                    raise
+                logger.warning("%s answer rejected (%s); asking again", engine.name, error.reason)
+        raise AssertionError("unreachable")
 
     def _make(self, engine: Engine, key: str, text: str, degraded: bool) -> Clip:
         started = time.perf_counter()
+        seconds = 0.0
         try:
             raw = engine.synthesize(text)
-        except EngineError:
-            self.stats.engine_call(engine.name, time.perf_counter() - started, failed=True)
+            seconds = time.perf_counter() - started
+            clip = self._store(engine, key, text, raw, degraded)
+        except EngineError as error:
+            self.stats.engine_call(engine.name, seconds or time.perf_counter() - started, True)
+            if isinstance(error, AudioRejected):
+                self.stats.rejected(engine.name, error.reason)
             raise
-        self.stats.engine_call(engine.name, time.perf_counter() - started, failed=False)
-        return self._store(engine, key, text, raw, degraded)
+        self.stats.engine_call(engine.name, seconds, failed=False)
+        return clip
 
     def _store(self, engine: Engine, key: str, text: str, raw: RawAudio, degraded: bool) -> Clip:
-        audio = make_clip_audio(raw, self._decode_timeout)  # undecodable audio: EngineError
+        check_raw(engine, raw)
+        try:
+            audio = make_clip_audio(raw, self._decode_timeout)
+        except AudioRejected:
+            raise
+        except EngineError as error:
+            raise AudioRejected("undecodable", error.message) from None
+        check_clip(engine, text, audio)
         path = self.mp3_path(key)
         write_atomic(path, audio.data)
         sidecar = {

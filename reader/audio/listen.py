@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 from reader.audio.build import Builder, BuildResult, pause_before
 from reader.audio.manifest import CueInfo, Manifest, PageState, TrackInfo
@@ -73,8 +74,9 @@ class Listening:
         yield id3_tag(tags)
         for index, line in enumerate(lines):
             pause = pause_before(lines, index)
+            # urgent: the first sound comes within the primary wait, whatever Google does.
             clip = await loop.run_in_executor(
-                self._streams, self.builder.clips.get_or_make, line.spoken
+                self._streams, partial(self.builder.clips.get_or_make, line.spoken, urgent=True)
             )
             frames = await loop.run_in_executor(self._streams, item_bytes, clip)
             yield (item_bytes(pause) if pause else b"") + frames

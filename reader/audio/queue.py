@@ -29,6 +29,9 @@ AHEAD = 1
 PREFETCH_DELAY = 0.3
 """Seconds between a listener's section being made and the rest of its page being queued."""
 
+BACKGROUND = 2
+"""Upgrades of degraded audio: after anything a listener may want."""
+
 STOP = 9
 """After everything else: a worker that takes it ends."""
 
@@ -119,6 +122,10 @@ class AudioQueue:
         except Busy:
             logger.info("queue full: %s is rebuilt later", slug)
 
+    def upgrade(self, slug: str) -> Future[object]:
+        """A build of the whole page behind everything else (``Busy`` if the queue is full)."""
+        return self._submit("page", slug, "", BACKGROUND)
+
     def prefetch(self, slug: str) -> None:
         """Queue every section of the page in reading order, then the whole page, unless full."""
         page = self.builder.store.load(slug)
@@ -170,10 +177,14 @@ class AudioQueue:
             outcome: object = None
             failure: BaseException | None = None
             try:
+                # A listener waits for an urgent job: it may not wait long for the main voice.
+                urgent = job.priority == URGENT
                 if job.kind == "section":
-                    outcome = self.builder.section_track(job.slug, job.section_id, make=True)
+                    outcome = self.builder.section_track(
+                        job.slug, job.section_id, make=True, urgent=urgent
+                    )
                 else:
-                    outcome = self.builder.build(job.slug)
+                    outcome = self.builder.build(job.slug, urgent=urgent)
             except BaseException as error:  # handed to whoever waits for the job
                 failure = error
             # Forgotten before it is answered: whoever asks again after hearing the answer

@@ -12,6 +12,7 @@ from collections.abc import Collection, Sequence
 from pydantic import BaseModel, Field, JsonValue
 
 from reader.audio.manifest import PageState
+from reader.audio.upgrade import read_status
 from reader.config import Settings
 from reader.editor.audit import ON_DISK, AuditAction, AuditEntry, AuditLog
 from reader.editor.auth import Editor, EditorTokens
@@ -149,8 +150,12 @@ class EditorService:
 
     def rows(self) -> list[PageRow]:
         rows = page_rows(self.builder, self.jobs)
+        upgrade = read_status(self.settings.data_dir) or {}
         for row in rows:
             row.versions = len(self.pages.versions(row.slug))
+            if row.audio == "degraded" and upgrade.get("state") in ("upgrading", "waiting"):
+                now = upgrade.get("state") == "upgrading" and upgrade.get("slug") == row.slug
+                row.upgrade = "upgrading" if now else "waiting"
         return rows
 
     def script(self, slug: str) -> PageScript:

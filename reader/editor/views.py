@@ -42,6 +42,10 @@ class PageRow(BaseModel):
     job: JobView | None = Field(description="The job making the audio now")
     error: str | None
     versions: int = Field(default=0, description="Earlier versions kept for a rollback")
+    upgrade: Literal["upgrading", "waiting"] | None = Field(
+        default=None,
+        description="Degraded audio being made again with the main voice now, or waiting for it",
+    )
 
 
 class ScriptSentence(BaseModel):

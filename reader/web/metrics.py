@@ -42,6 +42,14 @@ class _StateCollector(Collector):
             failures.add_metric([engine], snapshot.engine_failures.get(engine, 0))
         yield calls
         yield failures
+        rejected = CounterMetricFamily(
+            "reader_engine_rejected",
+            "Engine answers refused by the checks (truncated, silent, undecodable …)",
+            labels=["engine", "reason"],
+        )
+        for (engine, reason), count in sorted(snapshot.engine_rejections.items()):
+            rejected.add_metric([engine, reason], count)
+        yield rejected
         yield GaugeMetricFamily(
             "reader_queue_depth", "Section and page builds waiting or running", self.queue.depth
         )

@@ -9,6 +9,7 @@ from starlette.templating import Jinja2Templates
 
 from reader.audio.listen import Listening
 from reader.audio.queue import AudioQueue
+from reader.audio.upgrade import Upgrader
 from reader.config import Settings
 from reader.content.store import ContentStore
 from reader.editor.service import EditorService
@@ -33,12 +34,14 @@ class AppState:
     metrics: Metrics
     templates: Jinja2Templates
     editor: EditorService
+    upgrader: Upgrader
 
     @property
     def store(self) -> ContentStore:
         return self.services.store
 
     def close(self) -> None:
+        self.upgrader.stop()
         self.listening.close()
         self.editor.close()
         self.queue.stop()
@@ -60,6 +63,14 @@ def build_state(
     queue.start()
     editor = EditorService.build(settings, services)
     editor.start()
+    upgrader = Upgrader(
+        services.builder,
+        queue,
+        services.engines.breaker,
+        data_dir=settings.data_dir,
+        interval=settings.upgrade_interval,
+    )
+    upgrader.start()
     return AppState(
         settings=settings,
         services=services,
@@ -69,4 +80,5 @@ def build_state(
         metrics=Metrics(services.clips.stats, queue),
         templates=templates,
         editor=editor,
+        upgrader=upgrader,
     )

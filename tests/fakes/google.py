@@ -25,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import parse_qs
 
+from reader.audio.codec import iter_frames
+
 PATH = "/_/TranslateWebserverUi/data/batchexecute"
 
 
@@ -62,7 +64,34 @@ class Garbage:
     body: bytes = b")]}'\n\n<html><body>Our systems have detected unusual traffic</body></html>"
 
 
-Behaviour = Reply | Status | Hang | Reset | Garbage
+@dataclass(frozen=True)
+class Truncated:
+    """Answer 200 with well-formed MP3 that holds only the first ``fraction`` of the speech."""
+
+    fraction: float = 1 / 3
+
+
+@dataclass(frozen=True)
+class Silent:
+    """Answer 200 with well-formed MP3 of digital silence, as long as the speech would be."""
+
+
+Behaviour = Reply | Status | Hang | Reset | Garbage | Truncated | Silent
+
+
+def truncated_mp3(mp3: bytes, fraction: float) -> bytes:
+    """The first ``fraction`` of the frames of ``mp3``, cut at a frame boundary."""
+    frames = list(iter_frames(mp3))
+    kept = frames[: max(1, int(len(frames) * fraction))]
+    return mp3[: kept[-1].end]
+
+
+@functools.lru_cache(maxsize=64)
+def silent_mp3(seconds: float) -> bytes:
+    command = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi"]
+    command += ["-i", "anullsrc=r=24000:cl=mono", "-t", f"{seconds:.2f}", "-b:a", "32k"]
+    command += ["-id3v2_version", "0", "-write_xing", "0", "-f", "mp3", "pipe:1"]
+    return subprocess.run(command, capture_output=True, check=True).stdout
 
 
 @functools.lru_cache(maxsize=256)
@@ -204,6 +233,11 @@ class _Handler(BaseHTTPRequestHandler):
             body = answer_body(fake.speech(text))
             leave()
             self._send(200, body)
+        elif isinstance(behaviour, Truncated):
+            self._send(200, answer_body(truncated_mp3(fake.speech(text), behaviour.fraction)))
+        elif isinstance(behaviour, Silent):
+            seconds = sum(1 for frame in iter_frames(fake.speech(text))) * 0.024
+            self._send(200, answer_body(silent_mp3(round(seconds, 1))))
         elif isinstance(behaviour, Status):
             headers = {"Retry-After": behaviour.retry_after} if behaviour.retry_after else {}
             self._send(behaviour.code, b"error", headers)

@@ -47,3 +47,18 @@ class BatchEngine(Engine, Protocol):
     def synthesize_many(self, texts: Sequence[str]) -> list[RawAudio]:
         """One ``RawAudio`` per text, in order; ``EngineError`` on failure."""
         ...
+
+
+@runtime_checkable
+class PacedEngine(Engine, Protocol):
+    """An engine that knows how fast it speaks, so that its answers can be checked."""
+
+    @property
+    def letters_per_second(self) -> float:
+        """Letters and digits of the text heard per second of speech, typically."""
+        ...
+
+    @property
+    def sample_rates(self) -> tuple[int, ...] | None:
+        """The sample rates its MP3 answers come in (None: any)."""
+        ...

@@ -47,6 +47,13 @@ class CircuitBreaker:
         with self._lock:
             return self._failures
 
+    def retry_in(self) -> float:
+        """Seconds until a call would be let through (0: now); changes nothing."""
+        with self._lock:
+            if self._state == "closed":
+                return 0.0
+            return max(0.0, self.reset_after - (self._clock() - self._since))
+
     def allow(self) -> bool:
         """Whether a call may go to the engine now (when half-open: this caller is the trial)."""
         with self._lock:

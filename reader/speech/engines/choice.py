@@ -10,7 +10,6 @@ from reader.speech.engines.breaker import CircuitBreaker
 from reader.speech.engines.espeak import EspeakEngine
 
 BREAKER_FAILURES = 3
-BREAKER_RESET_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -37,5 +36,5 @@ def choose_engines(settings: Settings) -> EngineChoice:
         return EngineChoice((GttsEngine(settings),), None)
     return EngineChoice(
         (GttsEngine(settings), EspeakEngine(settings)),
-        CircuitBreaker(failure_threshold=BREAKER_FAILURES, reset_after=BREAKER_RESET_SECONDS),
+        CircuitBreaker(failure_threshold=BREAKER_FAILURES, reset_after=settings.breaker_reset),
     )

@@ -37,6 +37,8 @@ KEEP_MS = 150
 """Silence kept on each side of a cut, like the edges of a sentence spoken alone."""
 QUIET = 64
 """Samples below this (of 32767) count as silence when looking for the breaks."""
+LETTERS_PER_WPM = 0.093
+"""Letters heard per second for each word a minute: measured on the pages, 14.9/s at 160."""
 
 
 class EspeakEngine:
@@ -60,6 +62,14 @@ class EspeakEngine:
             "speed": str(self._speed),
             "version": self.version(),
         }
+
+    @property
+    def letters_per_second(self) -> float:
+        return self._speed * LETTERS_PER_WPM
+
+    @property
+    def sample_rates(self) -> tuple[int, ...] | None:
+        return None  # WAV: the decoder checks it
 
     @staticmethod
     def available() -> bool:

@@ -44,6 +44,11 @@ BACKOFF_CAP = 8.0
 RETRY_AFTER_CAP = 30.0
 """A Retry-After longer than this gives up at once, so the fallback engine can take over."""
 
+LETTERS_PER_SECOND = 14.0
+"""Google's Danish voice at normal speed, about; checks allow twice as fast, thrice as slow."""
+SAMPLE_RATES = (24000,)
+"""Google answers with MPEG-2 Layer III at 24 kHz, mono."""
+
 # How gTTS finds the audio in Google's answer: the line of the "jQ1olc" RPC, base64 inside.
 _RPC_ID = "jQ1olc"
 _AUDIO_IN_LINE = re.compile(r'jQ1olc","\[\\"(.*)\\"]')
@@ -92,6 +97,14 @@ class GttsEngine:
     @property
     def identity(self) -> dict[str, str]:
         return {"engine": "gtts", "voice": LANG, "tld": self._tld, "slow": "0"}
+
+    @property
+    def letters_per_second(self) -> float:
+        return LETTERS_PER_SECOND
+
+    @property
+    def sample_rates(self) -> tuple[int, ...] | None:
+        return SAMPLE_RATES
 
     def close(self) -> None:
         """Close the HTTP session if the engine created it."""

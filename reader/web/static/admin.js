@@ -150,6 +150,8 @@
     if (row.to_synthesise && row.state !== "fresh") {
       state.push(el("span", { class: "detail" }, plural(row.to_synthesise, "sætning", "sætninger") + " mangler lyd"));
     }
+    if (row.upgrade === "upgrading") state.push(el("span", { class: "detail" }, "Laves igen med hovedstemmen nu"));
+    if (row.upgrade === "waiting") state.push(el("span", { class: "detail" }, "Laves igen med hovedstemmen, når den svarer"));
     if (row.error) state.push(el("span", { class: "detail error-text" }, row.error));
     const actions = el(
       "td",
