@@ -113,7 +113,8 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 def wants_json(request: Request) -> bool:
     path = request.url.path
-    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+    # oEmbed consumers parse the answer as JSON, errors included.
+    return path in (API_PREFIX, "/oembed") or path.startswith(API_PREFIX + "/")
 
 
 async def handle_error(request: Request, exc: Exception) -> Response:
