@@ -28,6 +28,8 @@ Each rule is a small table or pattern below; the choices where Danish allows sev
   ("politikker"). The scheme ("https://") is dropped and the host is lowercased.
 * An ordered list item's number is announced before its first sentence as "Punkt to. …": the
   number as a word, so no engine can take "2." for "anden". A bullet item gets nothing.
+* A range between day or month names gets "til" ("mandag-fredag" → "mandag til fredag"), and a
+  decade is said by its name ("1990'erne" → "halvfemserne").
 * Quotes are removed (’Trivsel’ is not read with apostrophes), "&" is "og", "og/eller" is
   "og eller", a dash between spaces is a pause (a comma), whitespace is collapsed.
 
@@ -519,7 +521,34 @@ def _number_word(number: int) -> str:
     return str(number)
 
 
+_DAY_NAMES = "mandag|tirsdag|onsdag|torsdag|fredag|lørdag|søndag"
+_WORD_RANGE = re.compile(
+    rf"\b({_DAY_NAMES}|{_MONTH_NAMES})\s*[-–]\s*({_DAY_NAMES}|{_MONTH_NAMES})\b", re.IGNORECASE
+)
+# "1990'erne" (the quote is already gone: "1990erne") is said by its decade, as Danes do.
+_DECADES = {
+    "00": "nullerne",
+    "10": "tierne",
+    "20": "tyverne",
+    "30": "trediverne",
+    "40": "fyrrerne",
+    "50": "halvtredserne",
+    "60": "tresserne",
+    "70": "halvfjerdserne",
+    "80": "firserne",
+    "90": "halvfemserne",
+}
+_DECADE = re.compile(r"(?<![\d.,])(?:1[89]|20)(\d0)erne\b")
+
+
+def _word_ranges(text: str) -> str:
+    """ "mandag-fredag" is "mandag til fredag", "maj-august" "maj til august"."""
+    text = _WORD_RANGE.sub(r"\1 til \2", text)
+    return _DECADE.sub(lambda m: _DECADES[m.group(1)], text)
+
+
 _RULES: tuple[Rule, ...] = (
+    _word_ranges,
     _date_article,
     _numeric_dates,
     _abbreviations,

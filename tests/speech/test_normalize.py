@@ -47,6 +47,11 @@ ABBREVIATIONS = [
 ]
 
 RANGES = [
+    ("åbent mandag-fredag", "åbent mandag til fredag"),
+    ("åbent mandag – torsdag", "åbent mandag til torsdag"),
+    ("lukket juli-august", "lukket juli til august"),
+    ("i 1990'erne", "i halvfemserne"),
+    ("i 1970’erne og 2000'erne", "i halvfjerdserne og nullerne"),
     ("for perioden 2012-2024 er", "for perioden 2012 til 2024 er"),
     ("for perioden 2012–2024 er", "for perioden 2012 til 2024 er"),
     ("for perioden 2012 - 2024 er", "for perioden 2012 til 2024 er"),
