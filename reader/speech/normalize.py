@@ -217,7 +217,7 @@ _TIME = re.compile(
     r"\b([Kk]lokken)\s+(\d{1,2})(?:[.:](\d{2}))?"
     r"(?:\s*[-–]\s*(?:klokken\s+)?(\d{1,2})(?:[.:](\d{2}))?)?(?!\d|[.,:]\d)"
 )
-
+_BARE_TIME = re.compile(r"(?<![\d.,:])(\d{1,2}):(\d{2})(?![\d:]|[.,]\d)")
 _PHONE_PAIRS = re.compile(r"(?<![\d.,+])(\d{2}) (\d{2}) (\d{2}) (\d{2})(?!\d|[.,]\d)")
 _PHONE_RUN = re.compile(r"(?<![\d.,+])(\d{8})(?!\d|[.,]\d)")
 _PLUS = re.compile(r"\+\s?(?=\d)")
@@ -443,7 +443,12 @@ def _times(text: str) -> str:
         end = _clock(end_hour, end_minute)
         return f"{word} {start} til {end}" if end else match.group(0)
 
-    return _TIME.sub(replace, text)
+    def bare(match: re.Match[str]) -> str:
+        return _clock(match.group(1), match.group(2)) or match.group(0)
+
+    # A clock time with a colon is a time even without "kl." ("åbent 10:30-14"): an engine would
+    # read the colon aloud.
+    return _BARE_TIME.sub(bare, _TIME.sub(replace, text))
 
 
 def _pair(digits: str) -> str:

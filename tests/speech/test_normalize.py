@@ -67,6 +67,9 @@ RANGES = [
 ]
 
 TIMES = [
+    ("mødet starter 10:30 i salen", "mødet starter ti tredive i salen"),
+    ("fra 8:00 til 15:45", "fra otte til femten femogfyrre"),
+    ("score 3:1 i pausen", "score 3:1 i pausen"),
     ("kl. 10.30", "klokken ti tredive"),
     ("kl. 10:30", "klokken ti tredive"),
     ("kl. 8", "klokken otte"),
