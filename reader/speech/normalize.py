@@ -28,6 +28,7 @@ Each rule is a small table or pattern below; the choices where Danish allows sev
   ("politikker"). The scheme ("https://") is dropped and the host is lowercased.
 * An ordered list item's number is announced before its first sentence as "Punkt to. …": the
   number as a word, so no engine can take "2." for "anden". A bullet item gets nothing.
+* A unit after a number is a word ("10 km" → "10 kilometer", "20 min." → "20 minutter").
 * A range between day or month names gets "til" ("mandag-fredag" → "mandag til fredag"), and a
   decade is said by its name ("1990'erne" → "halvfemserne").
 * Quotes are removed (’Trivsel’ is not read with apostrophes), "&" is "og", "og/eller" is
@@ -552,8 +553,29 @@ def _word_ranges(text: str) -> str:
     return _DECADE.sub(lambda m: _DECADES[m.group(1)], text)
 
 
+_UNITS = {"km": "kilometer", "kg": "kilo", "m²": "kvadratmeter", "m2": "kvadratmeter"}
+_UNIT = re.compile(r"(?<=\d)\s?(km|kg|m²|min\.)(?![\w²])")
+
+
+def _units(text: str) -> str:
+    """ "10 km" is "10 kilometer", "20 min." "20 minutter" (its stop kept where it ends a
+    sentence), "50 m²" "50 kvadratmeter"."""
+
+    def replace(match: re.Match[str]) -> str:
+        unit = match.group(1)
+        if unit != "min.":
+            return " " + _UNITS[unit]
+        one = text[: match.start()].endswith(" 1") or match.start() == 1
+        word = "minut" if one else "minutter"
+        rest = text[match.end() :]
+        return f" {word}." if not rest.strip() or _NEXT_SENTENCE.match(rest) else f" {word}"
+
+    return _UNIT.sub(replace, text)
+
+
 _RULES: tuple[Rule, ...] = (
     _word_ranges,
+    _units,
     _date_article,
     _numeric_dates,
     _abbreviations,

@@ -67,6 +67,13 @@ RANGES = [
 ]
 
 TIMES = [
+    ("det tager 20 min. at gå", "det tager 20 minutter at gå"),
+    ("Det tager 20 min. Derefter", "Det tager 20 minutter. Derefter"),
+    ("det tager 1 min.", "det tager 1 minut."),
+    ("turen er 10 km lang", "turen er 10 kilometer lang"),
+    ("en pakke på 5kg", "en pakke på 5 kilo"),
+    ("et rum på 50 m²", "et rum på 50 kvadratmeter"),
+    ("min bog og 3 kgs", "min bog og 3 kgs"),
     ("mødet starter 10:30 i salen", "mødet starter ti tredive i salen"),
     ("fra 8:00 til 15:45", "fra otte til femten femogfyrre"),
     ("score 3:1 i pausen", "score 3:1 i pausen"),
@@ -141,7 +148,7 @@ AMOUNTS_AND_NUMBERS = [
     ("Det koster 1,50 kr.", "Det koster en krone og 50 øre."),
     ("Der bor 52.000 borgere", "Der bor 52000 borgere"),
     ("2,5", "2 komma 5"),
-    ("vægten er 0,75 kg", "vægten er 0 komma 75 kg"),
+    ("vægten er 0,75 kg", "vægten er 0 komma 75 kilo"),
     ("25 % af børnene", "25 procent af børnene"),
     ("25% af børnene", "25 procent af børnene"),
     ("2,5 pct. af børnene", "2 komma 5 procent af børnene"),
