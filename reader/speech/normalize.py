@@ -29,6 +29,8 @@ Each rule is a small table or pattern below; the choices where Danish allows sev
 * An ordered list item's number is announced before its first sentence as "Punkt to. …": the
   number as a word, so no engine can take "2." for "anden". A bullet item gets nothing.
 * A unit after a number is a word ("10 km" → "10 kilometer", "20 min." → "20 minutter").
+* A decimal section number is read part by part ("afsnit 4.2" → "afsnit fire punkt to"), and an
+  age range in a compound word in words ("0-6-årige" → "nul til seksårige").
 * A range between day or month names gets "til" ("mandag-fredag" → "mandag til fredag"), and a
   decade is said by its name ("1990'erne" → "halvfemserne").
 * Quotes are removed (’Trivsel’ is not read with apostrophes), "&" is "og", "og/eller" is
@@ -573,8 +575,31 @@ def _units(text: str) -> str:
     return _UNIT.sub(replace, text)
 
 
+_SECTION_NUMBER = re.compile(
+    r"\b([Aa]fsnit|[Kk]apitel|[Pp]unkt|[Bb]ilag)\s+(\d{1,2}(?:\.\d{1,2})+)(?!\d|\.\d)"
+)
+# "0-6-årige", "3-5-årig": a range of ages inside one compound word.
+_AGE_RANGE = re.compile(r"(?<![\d.,])(\d{1,2})\s*[-–]\s*(\d{1,2})-(årig\w*)")
+
+
+def _section_numbers(text: str) -> str:
+    """ "afsnit 4.2" is "afsnit fire punkt to", not a date or a decimal; "0-6-årige" is "nul
+    til seksårige"."""
+
+    def section(match: re.Match[str]) -> str:
+        parts = [_number_word(int(part)) for part in match.group(2).split(".")]
+        return f"{match.group(1)} {' punkt '.join(parts)}"
+
+    def ages(match: re.Match[str]) -> str:
+        low, high, word = match.groups()
+        return f"{_number_word(int(low))} til {_number_word(int(high))}{word}"
+
+    return _AGE_RANGE.sub(ages, _SECTION_NUMBER.sub(section, text))
+
+
 _RULES: tuple[Rule, ...] = (
     _word_ranges,
+    _section_numbers,
     _units,
     _date_article,
     _numeric_dates,

@@ -47,6 +47,11 @@ ABBREVIATIONS = [
 ]
 
 RANGES = [
+    ("se afsnit 4.2 om det", "se afsnit fire punkt to om det"),
+    ("se afsnit 4.2. Derefter", "se afsnit fire punkt to. Derefter"),
+    ("Kapitel 3.1.2 siger", "Kapitel tre punkt et punkt to siger"),
+    ("for 0-6-årige børn", "for nul til seksårige børn"),
+    ("de 3-5-årige", "de tre til femårige"),
     ("åbent mandag-fredag", "åbent mandag til fredag"),
     ("åbent mandag – torsdag", "åbent mandag til torsdag"),
     ("lukket juli-august", "lukket juli til august"),
