@@ -58,6 +58,22 @@ def test_extract_json_is_the_page_structure(workdir: Path) -> None:
     ]
 
 
+def test_extract_into_a_pipe_closed_early_exits_quietly(workdir: Path) -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "reader", "extract", "forebyggelsesstrategi", "--json"],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.read(10)  # what "| head -c 10" takes before it leaves
+        process.stdout.close()
+        stderr = process.stderr.read().decode()
+        assert process.wait(timeout=120) == 0
+    assert "Traceback" not in stderr
+    assert "BrokenPipeError" not in stderr
+
+
 def test_extract_reads_a_file_path(workdir: Path, tmp_path: Path) -> None:
     page = tmp_path / "Min side.html"
     page.write_text(

@@ -48,6 +48,12 @@ LIST_TAGS = frozenset({"ol", "ul", "menu"})
 BULLET = "•"
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# What XML 1.0 cannot carry (C0 controls but tab, newline and carriage return; surrogates;
+# U+FFFE/U+FFFF), and the C1 controls and noncharacters no reader means: removed from all page
+# text, so the feed, the captions, the JSON, the ID3 tags and the logs never meet them.
+_UNSAFE_CHARS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+)
 _META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([a-zA-Z0-9_.:-]+)", re.IGNORECASE)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _BOMS = (
@@ -85,9 +91,18 @@ def parse_html(data: bytes, source: str) -> BeautifulSoup:
     if "<" not in text:
         raise ContentError(f"{source}: the page has no HTML markup")
     try:
-        return BeautifulSoup(text, "html.parser")
+        soup = BeautifulSoup(_UNSAFE_CHARS.sub("", text), "html.parser")
     except ParserRejectedMarkup as error:
         raise ContentError(f"{source}: the HTML cannot be parsed ({error})") from None
+    # Character references ("&#1;", "&#xFFFF;") are decoded by the parser, after the raw text
+    # was cleaned, so every decoded string and attribute is cleaned again.
+    for string in soup.find_all(string=_UNSAFE_CHARS):
+        string.replace_with(_UNSAFE_CHARS.sub("", string))
+    for tag in soup.find_all(True):
+        for name, value in tag.attrs.items():
+            if isinstance(value, str) and _UNSAFE_CHARS.search(value):
+                tag[name] = _UNSAFE_CHARS.sub("", value)
+    return soup
 
 
 def decode_html(data: bytes, source: str) -> str:

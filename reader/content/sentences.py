@@ -54,6 +54,8 @@ ABBREVIATIONS = frozenset(
         "p.g.a.",
         "pr.",
         "sml.",
+        # "Skt. Hans", "Skt. Jørgens Gade": a saint's name always follows.
+        "skt.",
         "st.",
         "stk.",
         "tlf.",
@@ -88,6 +90,10 @@ _CLOSERS = "’”»)]\"'"
 _OPENERS = "‘’“”„«»([\"'"
 _LIST_NUMBER = re.compile(r"\d{1,3}(?:\.\d{1,3})*\.")
 _INITIAL = re.compile(r"[^\W\d_]\.")
+# A footnote or citation number glued to the end of a sentence: "vigtigt.(1)", "vigtigt.[2]".
+_CITED_END = re.compile(r".*[.!?…][’”»\"']?[(\[]\d{1,3}[)\]]")
+# A lower-case enumerator opening a list item: "a)", "(b)", "iv)".
+_LETTER_ENUMERATOR = re.compile(r"\(?(?:[a-zæøå]|[ivx]{1,4})\)")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -98,7 +104,7 @@ def split_sentences(text: str) -> list[str]:
     for index, token in enumerate(tokens):
         current.append(token)
         following = tokens[index + 1] if index + 1 < len(tokens) else None
-        if following is None or _ends_sentence(token, following, first=len(current) == 1):
+        if following is None or _ends_sentence(token, following, current):
             if sentences and not _has_words(current):
                 # A stray fragment without words ("–", ":-)") stays with the sentence before it.
                 sentences[-1].extend(current)
@@ -120,7 +126,9 @@ def _tokens(text: str) -> list[str]:
     return [token for token in tokens if token]
 
 
-def _ends_sentence(token: str, following: str, *, first: bool) -> bool:
+def _ends_sentence(token: str, following: str, current: list[str]) -> bool:
+    if _CITED_END.fullmatch(token):
+        return _opens_sentence(following)
     core = token.rstrip(_CLOSERS)
     if not core or core[-1] not in _ENDINGS or not _opens_sentence(following):
         return False
@@ -131,9 +139,27 @@ def _ends_sentence(token: str, following: str, *, first: bool) -> bool:
         return True
     if word in ABBREVIATIONS or _INITIAL.fullmatch(word):
         return False
-    return not (first and _LIST_NUMBER.fullmatch(word))
+    return not (_LIST_NUMBER.fullmatch(word) and _is_enumerator(word, current))
+
+
+def _is_enumerator(word: str, current: list[str]) -> bool:
+    """Whether the list number ``word`` (the last of ``current``) numbers an item.
+
+    It does when it opens the sentence, follows a colon ("temaer: 1. Trivsel"), or continues an
+    inline enumeration ("1. Trivsel, 2. Læring og 3. Sammenhæng"); elsewhere "nummer 1. Det"
+    ends a sentence.
+    """
+    if len(current) == 1 or current[-2].endswith(":"):
+        return True
+    number = word.rstrip(".").split(".")[-1]
+    if "." in word.rstrip(".") or int(number) < 2:
+        return False
+    previous = f"{int(number) - 1}."
+    return any(token.lstrip(_OPENERS) == previous for token in current[:-1])
 
 
 def _opens_sentence(token: str) -> bool:
     start = token.lstrip(_OPENERS)
+    if _LETTER_ENUMERATOR.fullmatch(start if start.startswith("(") else token):
+        return True
     return bool(start) and (start[0].isupper() or start[0].isdigit())

@@ -28,6 +28,11 @@ Each rule is a small table or pattern below; the choices where Danish allows sev
   ("politikker"). The scheme ("https://") is dropped and the host is lowercased.
 * An ordered list item's number is announced before its first sentence as "Punkt to. …": the
   number as a word, so no engine can take "2." for "anden". A bullet item gets nothing.
+* A unit after a number is a word ("10 km" → "10 kilometer", "20 min." → "20 minutter").
+* A decimal section number is read part by part ("afsnit 4.2" → "afsnit fire punkt to"), and an
+  age range in a compound word in words ("0-6-årige" → "nul til seksårige").
+* A range between day or month names gets "til" ("mandag-fredag" → "mandag til fredag"), and a
+  decade is said by its name ("1990'erne" → "halvfemserne").
 * Quotes are removed (’Trivsel’ is not read with apostrophes), "&" is "og", "og/eller" is
   "og eller", a dash between spaces is a pause (a comma), whitespace is collapsed.
 
@@ -215,7 +220,7 @@ _TIME = re.compile(
     r"\b([Kk]lokken)\s+(\d{1,2})(?:[.:](\d{2}))?"
     r"(?:\s*[-–]\s*(?:klokken\s+)?(\d{1,2})(?:[.:](\d{2}))?)?(?!\d|[.,:]\d)"
 )
-
+_BARE_TIME = re.compile(r"(?<![\d.,:])(\d{1,2}):(\d{2})(?![\d:]|[.,]\d)")
 _PHONE_PAIRS = re.compile(r"(?<![\d.,+])(\d{2}) (\d{2}) (\d{2}) (\d{2})(?!\d|[.,]\d)")
 _PHONE_RUN = re.compile(r"(?<![\d.,+])(\d{8})(?!\d|[.,]\d)")
 _PLUS = re.compile(r"\+\s?(?=\d)")
@@ -441,7 +446,12 @@ def _times(text: str) -> str:
         end = _clock(end_hour, end_minute)
         return f"{word} {start} til {end}" if end else match.group(0)
 
-    return _TIME.sub(replace, text)
+    def bare(match: re.Match[str]) -> str:
+        return _clock(match.group(1), match.group(2)) or match.group(0)
+
+    # A clock time with a colon is a time even without "kl." ("åbent 10:30-14"): an engine would
+    # read the colon aloud.
+    return _BARE_TIME.sub(bare, _TIME.sub(replace, text))
 
 
 def _pair(digits: str) -> str:
@@ -519,7 +529,78 @@ def _number_word(number: int) -> str:
     return str(number)
 
 
+_DAY_NAMES = "mandag|tirsdag|onsdag|torsdag|fredag|lørdag|søndag"
+_WORD_RANGE = re.compile(
+    rf"\b({_DAY_NAMES}|{_MONTH_NAMES})\s*[-–]\s*({_DAY_NAMES}|{_MONTH_NAMES})\b", re.IGNORECASE
+)
+# "1990'erne" (the quote is already gone: "1990erne") is said by its decade, as Danes do.
+_DECADES = {
+    "00": "nullerne",
+    "10": "tierne",
+    "20": "tyverne",
+    "30": "trediverne",
+    "40": "fyrrerne",
+    "50": "halvtredserne",
+    "60": "tresserne",
+    "70": "halvfjerdserne",
+    "80": "firserne",
+    "90": "halvfemserne",
+}
+_DECADE = re.compile(r"(?<![\d.,])(?:1[89]|20)(\d0)erne\b")
+
+
+def _word_ranges(text: str) -> str:
+    """ "mandag-fredag" is "mandag til fredag", "maj-august" "maj til august"."""
+    text = _WORD_RANGE.sub(r"\1 til \2", text)
+    return _DECADE.sub(lambda m: _DECADES[m.group(1)], text)
+
+
+_UNITS = {"km": "kilometer", "kg": "kilo", "m²": "kvadratmeter", "m2": "kvadratmeter"}
+_UNIT = re.compile(r"(?<=\d)\s?(km|kg|m²|min\.)(?![\w²])")
+
+
+def _units(text: str) -> str:
+    """ "10 km" is "10 kilometer", "20 min." "20 minutter" (its stop kept where it ends a
+    sentence), "50 m²" "50 kvadratmeter"."""
+
+    def replace(match: re.Match[str]) -> str:
+        unit = match.group(1)
+        if unit != "min.":
+            return " " + _UNITS[unit]
+        one = text[: match.start()].endswith(" 1") or match.start() == 1
+        word = "minut" if one else "minutter"
+        rest = text[match.end() :]
+        return f" {word}." if not rest.strip() or _NEXT_SENTENCE.match(rest) else f" {word}"
+
+    return _UNIT.sub(replace, text)
+
+
+_SECTION_NUMBER = re.compile(
+    r"\b([Aa]fsnit|[Kk]apitel|[Pp]unkt|[Bb]ilag)\s+(\d{1,2}(?:\.\d{1,2})+)(?!\d|\.\d)"
+)
+# "0-6-årige", "3-5-årig": a range of ages inside one compound word.
+_AGE_RANGE = re.compile(r"(?<![\d.,])(\d{1,2})\s*[-–]\s*(\d{1,2})-(årig\w*)")
+
+
+def _section_numbers(text: str) -> str:
+    """ "afsnit 4.2" is "afsnit fire punkt to", not a date or a decimal; "0-6-årige" is "nul
+    til seksårige"."""
+
+    def section(match: re.Match[str]) -> str:
+        parts = [_number_word(int(part)) for part in match.group(2).split(".")]
+        return f"{match.group(1)} {' punkt '.join(parts)}"
+
+    def ages(match: re.Match[str]) -> str:
+        low, high, word = match.groups()
+        return f"{_number_word(int(low))} til {_number_word(int(high))}{word}"
+
+    return _AGE_RANGE.sub(ages, _SECTION_NUMBER.sub(section, text))
+
+
 _RULES: tuple[Rule, ...] = (
+    _word_ranges,
+    _section_numbers,
+    _units,
     _date_article,
     _numeric_dates,
     _abbreviations,

@@ -100,7 +100,7 @@ def oembed(
     maxwidth: Annotated[int | None, Query(ge=1)] = None,
     maxheight: Annotated[int | None, Query(ge=1)] = None,
 ) -> OEmbed:
-    if format != "json":
+    if format.lower() != "json":
         raise HTTPException(501, "Kun format=json understøttes.")
     origins = {settings.base_url.lower(), str(request.base_url).rstrip("/").lower()}
     page = store.load(page_slug_of(url, origins))

@@ -19,6 +19,18 @@ from reader.web.deps import find_state
 
 logger = logging.getLogger(__name__)
 
+# A request path is whatever a client sent: a control character in it ("\x1b[2J") must not reach
+# a terminal or a log viewer as a command, so it is written as an escape.
+_UNPRINTABLE = dict.fromkeys([*range(0x20), *range(0x7F, 0xA0)])
+
+
+def printable(text: str) -> str:
+    """``text`` with C0 and C1 control characters written as ``\\xNN``."""
+    if not any(ord(char) in _UNPRINTABLE for char in text):
+        return text
+    return "".join(f"\\x{ord(char):02x}" if ord(char) in _UNPRINTABLE else char for char in text)
+
+
 API_PREFIX = "/api"
 
 _TITLES = {
@@ -103,16 +115,21 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 def wants_json(request: Request) -> bool:
     path = request.url.path
-    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+    # oEmbed consumers parse the answer as JSON, errors included.
+    return path in (API_PREFIX, "/oembed") or path.startswith(API_PREFIX + "/")
 
 
 async def handle_error(request: Request, exc: Exception) -> Response:
     problem = describe(exc, request)
     if problem.status >= 500:
-        logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        logger.error("%s %s failed", request.method, printable(request.url.path), exc_info=exc)
     else:
         logger.info(
-            "%s %s: %d %s", request.method, request.url.path, problem.status, problem.message
+            "%s %s: %d %s",
+            request.method,
+            printable(request.url.path),
+            problem.status,
+            printable(problem.message),
         )
     if wants_json(request):
         error = ErrorBody(status=problem.status, title=problem.title, message=problem.message)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from dataclasses import dataclass
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -103,8 +104,29 @@ def feed(request: Request, state: StateDep) -> Response:
         audio_path=audio_path,
         last_build=format_datetime(built) if built is not None else None,
     )
-    return Response(
-        body.encode(),
-        media_type="application/rss+xml; charset=utf-8",
-        headers={"Cache-Control": FEED_CACHE},
-    )
+    data = body.encode()
+    # Podcast apps poll the feed; a validator lets them skip the download when nothing changed.
+    headers = {"Cache-Control": FEED_CACHE, "ETag": f'"{hashlib.sha256(data).hexdigest()[:32]}"'}
+    if built is not None:
+        headers["Last-Modified"] = format_datetime(built.astimezone(dt.UTC), usegmt=True)
+    if _not_modified(request, headers["ETag"], built):
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type="application/rss+xml; charset=utf-8", headers=headers)
+
+
+def _not_modified(request: Request, etag: str, built: dt.datetime | None) -> bool:
+    """RFC 9110 13.1: If-None-Match wins over If-Modified-Since when both are sent."""
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return etag in tags or "*" in tags
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_modified_since is None or built is None:
+        return False
+    try:
+        since = parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError):
+        return False
+    if since.tzinfo is None:
+        return False
+    return built.replace(microsecond=0) <= since

@@ -34,6 +34,12 @@ GARBAGE = random.Random(7).randbytes(4096).replace(b"\x00", b"\x01")
 
 CASES = [
     pytest.param(
+        "<h1>Kon&#1;trol</h1><p>Et\x08 tegn&#xFFFF; og \x9fmere&#127;.</p>"
+        '<p title="a&#2;b">Slut\x1b[2J her.</p>',
+        Reads(("Kontrol", "Et tegn og mere.", "Slut[2J her.")),
+        id="control characters and characters XML cannot carry are dropped",
+    ),
+    pytest.param(
         "<html><body><main><h1>Titel<p>Første afsnit.<p>Andet afsnit.<ul><li>et<li>to</main>",
         Reads(("Titel", "Første afsnit.", "Andet afsnit.", "et", "to")),
         id="unclosed tags",

@@ -60,6 +60,15 @@ CASES = [
     ("list number", "1. Det første er trivsel.", ["1. Det første er trivsel."]),
     ("list number, two sentences", "2. Det andet tema er læring. Det understreger noget.", ["2. Det andet tema er læring.", "Det understreger noget."]),  # noqa: E501
     ("section number", "1.2. Formål med strategien", ["1.2. Formål med strategien"]),
+    ("Skt. Hans", "Vi fejrer Skt. Hans ved søen.", ["Vi fejrer Skt. Hans ved søen."]),
+    ("inline enumeration", "Der er tre temaer: 1. Trivsel, 2. Læring og 3. Sammenhæng.", ["Der er tre temaer: 1. Trivsel, 2. Læring og 3. Sammenhæng."]),  # noqa: E501
+    ("inline enumeration without commas", "Vi vil: 1. Lytte 2. Lære", ["Vi vil: 1. Lytte 2. Lære"]),
+    ("a number that is not an enumerator", "Vi blev nummer 1. Det var godt.", ["Vi blev nummer 1.", "Det var godt."]),  # noqa: E501
+    ("boundary before a letter enumerator", "Målet er trivsel. a) Alle skal med. b) Ingen står alene.", ["Målet er trivsel.", "a) Alle skal med.", "b) Ingen står alene."]),  # noqa: E501
+    ("boundary after an enumerated item", "1. Trivsel for alle. 2. Læring for alle.", ["1. Trivsel for alle.", "2. Læring for alle."]),  # noqa: E501
+    ("citation in parentheses", "Det viser forskningen (Hansen 2019). Derfor gør vi det.", ["Det viser forskningen (Hansen 2019).", "Derfor gør vi det."]),  # noqa: E501
+    ("citation number after the stop", "Det er vigtigt.(1) Derfor gør vi det.", ["Det er vigtigt.(1)", "Derfor gør vi det."]),  # noqa: E501
+    ("footnote number after the stop", "Det er vigtigt.[2] Derfor gør vi det.", ["Det er vigtigt.[2]", "Derfor gør vi det."]),  # noqa: E501
     ("initial", "Jens P. Hansen er formand.", ["Jens P. Hansen er formand."]),
     # E-mail addresses, URLs and numbers.
     ("e-mail", "Kontakt: Jamilla Jaffer: JamillaJa@htk.dk", ["Kontakt: Jamilla Jaffer: JamillaJa@htk.dk"]),  # noqa: E501

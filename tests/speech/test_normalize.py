@@ -47,6 +47,16 @@ ABBREVIATIONS = [
 ]
 
 RANGES = [
+    ("se afsnit 4.2 om det", "se afsnit fire punkt to om det"),
+    ("se afsnit 4.2. Derefter", "se afsnit fire punkt to. Derefter"),
+    ("Kapitel 3.1.2 siger", "Kapitel tre punkt et punkt to siger"),
+    ("for 0-6-årige børn", "for nul til seksårige børn"),
+    ("de 3-5-årige", "de tre til femårige"),
+    ("åbent mandag-fredag", "åbent mandag til fredag"),
+    ("åbent mandag – torsdag", "åbent mandag til torsdag"),
+    ("lukket juli-august", "lukket juli til august"),
+    ("i 1990'erne", "i halvfemserne"),
+    ("i 1970’erne og 2000'erne", "i halvfjerdserne og nullerne"),
     ("for perioden 2012-2024 er", "for perioden 2012 til 2024 er"),
     ("for perioden 2012–2024 er", "for perioden 2012 til 2024 er"),
     ("for perioden 2012 - 2024 er", "for perioden 2012 til 2024 er"),
@@ -62,6 +72,16 @@ RANGES = [
 ]
 
 TIMES = [
+    ("det tager 20 min. at gå", "det tager 20 minutter at gå"),
+    ("Det tager 20 min. Derefter", "Det tager 20 minutter. Derefter"),
+    ("det tager 1 min.", "det tager 1 minut."),
+    ("turen er 10 km lang", "turen er 10 kilometer lang"),
+    ("en pakke på 5kg", "en pakke på 5 kilo"),
+    ("et rum på 50 m²", "et rum på 50 kvadratmeter"),
+    ("min bog og 3 kgs", "min bog og 3 kgs"),
+    ("mødet starter 10:30 i salen", "mødet starter ti tredive i salen"),
+    ("fra 8:00 til 15:45", "fra otte til femten femogfyrre"),
+    ("score 3:1 i pausen", "score 3:1 i pausen"),
     ("kl. 10.30", "klokken ti tredive"),
     ("kl. 10:30", "klokken ti tredive"),
     ("kl. 8", "klokken otte"),
@@ -133,7 +153,7 @@ AMOUNTS_AND_NUMBERS = [
     ("Det koster 1,50 kr.", "Det koster en krone og 50 øre."),
     ("Der bor 52.000 borgere", "Der bor 52000 borgere"),
     ("2,5", "2 komma 5"),
-    ("vægten er 0,75 kg", "vægten er 0 komma 75 kg"),
+    ("vægten er 0,75 kg", "vægten er 0 komma 75 kilo"),
     ("25 % af børnene", "25 procent af børnene"),
     ("25% af børnene", "25 procent af børnene"),
     ("2,5 pct. af børnene", "2 komma 5 procent af børnene"),

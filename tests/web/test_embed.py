@@ -195,3 +195,21 @@ async def test_the_reading_view_announces_its_oembed_and_the_podcast_feed(
     assert answer.json()["html"].count(f"/embed/{SLUG}") == 1
     feed = soup.select_one('link[rel="alternate"][type="application/rss+xml"]')
     assert feed is not None and feed["href"] == "/feed.xml"
+
+
+@pytest.mark.parametrize("form", ["JSON", "Json"])
+async def test_oembed_format_json_in_any_case_works(shared: httpx.AsyncClient, form: str) -> None:
+    url = f"{BASE}/pages/{SLUG}"
+    response = await shared.get("/oembed", params={"url": url, "format": form})
+    assert response.status_code == 200 and response.json()["type"] == "rich"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"url": f"{BASE}/pages/findes-ikke"}, {"url": f"{BASE}/pages/{SLUG}", "format": "xml"}, {}],
+)
+async def test_oembed_errors_are_json(shared: httpx.AsyncClient, params: dict[str, str]) -> None:
+    response = await shared.get("/oembed", params=params)
+    assert response.status_code >= 400
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["error"]["message"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import pytest
 from bs4 import BeautifulSoup
@@ -155,3 +157,14 @@ async def test_invalid_request_values_are_422_in_the_same_shape(app: FastAPI) ->
     message = error_of(api)["message"]
     assert isinstance(message, str) and "number" in message
     assert danish_page_of(html).h1 is not None
+
+
+async def test_a_control_character_in_a_path_is_escaped_in_the_log(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="reader.web.errors"):
+        response = await client.get("/api/pages/x%1B[2J")
+    assert response.status_code == 404
+    lines = [record.getMessage() for record in caplog.records]
+    assert any("x\\x1b[2J" in line for line in lines), lines
+    assert not any("\x1b" in line for line in lines)

@@ -138,3 +138,45 @@ async def test_the_feed_escapes_what_the_pages_say(
     )
     channel = channel_of(await client.get("/feed.xml"))
     assert "Råd & <Udvalg>" in [text(item, "title") for item in channel.findall("item")]
+
+
+async def test_a_guid_is_the_page_for_life_and_the_feed_answers_304(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/feed.xml")
+    assert response.status_code == 200
+    guids = [item.findtext("guid") for item in channel_of(response).iter("item")]
+    assert BUILT in guids  # no track hash: an edit or a re-synthesis is not a new episode
+    etag, modified = response.headers["etag"], response.headers["last-modified"]
+    assert etag.startswith('"') and email.utils.parsedate_to_datetime(modified)
+    again = await client.get("/feed.xml", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and not again.content
+    since = await client.get("/feed.xml", headers={"If-Modified-Since": modified})
+    assert since.status_code == 304
+    other = await client.get("/feed.xml", headers={"If-None-Match": '"other"'})
+    assert other.status_code == 200 and other.content == response.content
+
+
+async def test_control_characters_in_a_page_leave_the_feed_valid_xml(
+    settings: Settings,
+) -> None:
+    page = settings.content_dir / "pages" / "kontrol.html"
+    page.write_text(
+        '<html lang="da"><head><meta charset="utf-8"><title>Kon&#1;trol</title></head><body>'
+        "<main><h1>Kon&#1;trol\x08</h1><p>Et tegn&#xFFFF; her\x1b[2J. Og mere.</p></main>"
+        "</body></html>",
+        encoding="utf-8",
+    )
+    configured = settings.model_copy(update={"base_url": BASE})
+    engines = EngineChoice((ToneEngine(ms_per_char=5),), None)
+    services = build_services(configured, engines)
+    try:
+        services.builder.build("kontrol")
+    finally:
+        services.close()
+    async with client_for(create_app(configured, engines=engines)) as client:
+        response = await client.get("/feed.xml")
+    assert response.status_code == 200
+    titles = [item.findtext("title") for item in channel_of(response).iter("item")]
+    assert "Kontrol" in titles
+    assert "\x1b" not in response.text and "\x08" not in response.text
