@@ -18,6 +18,7 @@ from reader.web.cors import ScopedCORS
 from reader.web.deps import STATE_KEY
 from reader.web.errors import install_error_handler
 from reader.web.headers import SecurityHeaders
+from reader.web.methods import Methods
 from reader.web.metrics import RequestMetrics, count_audio
 from reader.web.state import AppState, build_state
 from reader.web.templating import make_templates
@@ -43,6 +44,8 @@ def create_app(settings: Settings, *, engines: EngineChoice | None = None) -> Fa
         version=reader.__version__,
         lifespan=lifespan,
     )
+    # Innermost, next to the router: HEAD and OPTIONS for every route, and full Allow headers.
+    app.add_middleware(Methods, router=app.router)
     app.add_middleware(SecurityHeaders)
     install_error_handler(app)
     app.mount("/static", VersionedStaticFiles(assets), name="static")

@@ -3,7 +3,8 @@
 A pure ASGI app in front of the framework: no routing, validation or middleware sits between a
 listener's request and the bytes. It speaks the HTTP that players need: 200 with
 Content-Length and Accept-Ranges, a single Range as 206 (Safari probes with ``bytes=0-1``), 416
-for a range past the end, a strong ETag with 304, HEAD, and caching for a year.
+for a range past the end, a strong ETag with 304 (If-None-Match) and 412 (If-Match), HEAD,
+OPTIONS and CORS preflights, and caching for a year.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ _PATH = re.compile(r"^/audio/([0-9a-f]{32})\.mp3$")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 CACHE_CONTROL = b"public, max-age=31536000, immutable"
+ALLOW = b"GET, HEAD, OPTIONS"
+PREFLIGHT_HEADERS = b"Range, If-Range, If-Match, If-None-Match"
 LARGEST_CACHED_FILE = 32 * 1024 * 1024
 
 
@@ -110,13 +113,11 @@ class AudioFiles:
         match = _PATH.match(scope["path"])
         if match is None:
             return await _plain(send, 404, b"Lydfilen findes ikke.\n", extra)
-        if method == "OPTIONS" and extra:
-            await _respond(send, 204, extra + [(b"access-control-allow-methods", b"GET, HEAD")])
+        if method == "OPTIONS":
+            await _respond(send, 204, [*extra, (b"allow", ALLOW), *_preflight(extra, headers)])
             return 204
         if method not in ("GET", "HEAD"):
-            return await _plain(
-                send, 405, b"Kun GET og HEAD.\n", [*extra, (b"allow", b"GET, HEAD")]
-            )
+            return await _plain(send, 405, b"Kun GET og HEAD.\n", [*extra, (b"allow", ALLOW)])
         digest = match.group(1)
         data = self.cache.get(digest)
         if data is None:
@@ -133,6 +134,11 @@ class AudioFiles:
             (b"x-content-type-options", b"nosniff"),
             *extra,
         ]
+        # RFC 9110 13.2.2: If-Match first, then If-None-Match, then Range.
+        if_match = headers.get("if-match")
+        if if_match is not None and not _etag_matches(if_match, etag, weak=False):
+            await _respond(send, 412, [*common, (b"content-length", b"0")])
+            return 412
         if _etag_matches(headers.get("if-none-match"), etag):
             await _respond(send, 304, common)
             return 304
@@ -187,13 +193,32 @@ def _request_headers(scope: Scope) -> dict[str, str]:
     return {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
 
 
-def _etag_matches(header: str | None, etag: bytes) -> bool:
+def _etag_matches(header: str | None, etag: bytes, *, weak: bool = True) -> bool:
+    """Whether ``header`` names ``etag``; If-None-Match compares weakly, If-Match strongly."""
     if header is None:
         return False
     if header.strip() == "*":
         return True
-    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    tags = {tag.strip() for tag in header.split(",")}
+    if weak:
+        tags = {tag.removeprefix("W/") for tag in tags}
     return etag.decode() in tags
+
+
+def _preflight(
+    cors: list[tuple[bytes, bytes]], request: dict[str, str]
+) -> list[tuple[bytes, bytes]]:
+    """A CORS preflight's answer for an allowed origin: a player's fetch() may send Range
+    (not a safelisted header when it is a suffix or a list) and revalidate."""
+    if not any(name == b"access-control-allow-origin" for name, _ in cors):
+        return []
+    if "access-control-request-method" not in request:
+        return []
+    return [
+        (b"access-control-allow-methods", b"GET, HEAD"),
+        (b"access-control-allow-headers", PREFLIGHT_HEADERS),
+        (b"access-control-max-age", b"600"),
+    ]
 
 
 async def _respond(

@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 SHARED_PREFIXES = ("/api/", "/embed", "/oembed")
 """Paths a page on an allowed origin may read from a browser. ``/audio`` answers CORS itself."""
+SPEAK_PATH = "/api/speak"
 
 
 class ScopedCORS:
@@ -26,16 +27,28 @@ class ScopedCORS:
     ) -> None:
         self.app = app
         self.prefixes = prefixes
-        self.cors = CORSMiddleware(
-            app,
-            allow_origins=list(allowed_origins),
-            allow_methods=["GET", "HEAD"],
-            allow_credentials=False,
-            max_age=600,
-        )
+        # Range: a player's fetch() of an audio redirect may send one that is not safelisted.
+        self.cors = _cors(app, allowed_origins, methods=["GET", "HEAD"], headers=["Range"])
+        # The one route other sites may POST to; its JSON body needs a preflight.
+        self.speak = _cors(app, allowed_origins, methods=["POST"], headers=["Content-Type"])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(self.prefixes):
+        if scope["type"] == "http" and scope["path"] == SPEAK_PATH:
+            await self.speak(scope, receive, send)
+        elif scope["type"] == "http" and scope["path"].startswith(self.prefixes):
             await self.cors(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+
+def _cors(
+    app: ASGIApp, origins: Collection[str], *, methods: list[str], headers: list[str]
+) -> CORSMiddleware:
+    return CORSMiddleware(
+        app,
+        allow_origins=list(origins),
+        allow_methods=methods,
+        allow_headers=headers,
+        allow_credentials=False,
+        max_age=600,
+    )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import http.client
+import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,8 +24,11 @@ from tests.web.server import free_port
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / "deploy" / "nginx.conf"
 SLUG = "forebyggelsesstrategi"
+ALLOWED = "https://www.htk.dk"
 
 Server = tuple[str, int]
+MASTERS: list[int] = []
+"""The nginx master process of the running fixture."""
 
 
 def nginx_config(data_dir: Path, upstream_port: int, port: int) -> str:
@@ -43,11 +48,23 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
     """(the app alone, nginx in front of it, the page track's hash)."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     assert Path(nginx).exists(), "nginx is missing: run scripts/test (it installs nginx-light)"
-    root = tmp_path_factory.mktemp("nginx")
+    # nginx's workers run as the config's unprivileged user, as in production: the data
+    # directory is where they can reach it (pytest's own temp folders are private to root).
+    root = Path(tempfile.mkdtemp(prefix="reader-nginx-"))
+    root.chmod(0o755)
     shutil.copytree(REPO / "content", root / "content")
-    settings = Settings(content_dir=root / "content", data_dir=root / "var", engine="espeak")
+    settings = Settings(
+        content_dir=root / "content",
+        data_dir=root / "var",
+        engine="espeak",
+        allowed_origins=[ALLOWED],
+    )
     engines = EngineChoice((ToneEngine(ms_per_char=5),), None)
-    digest = build_services(settings, engines).builder.build(SLUG).manifest.page.hash
+    umask = os.umask(0o022)  # what a service manager gives the service unless told otherwise
+    try:
+        digest = build_services(settings, engines).builder.build(SLUG).manifest.page.hash
+    finally:
+        os.umask(umask)
     app = create_app(settings, engines=engines)
     with serve_in_thread(app) as base:
         app_port = int(base.rsplit(":", 1)[1])
@@ -63,11 +80,12 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
                 "-c",
                 str(conf),
                 "-g",
-                f"daemon off; user root; pid {root}/nginx.pid; error_log {root}/logs/error.log;",
+                f"daemon off; pid {root}/nginx.pid; error_log {root}/logs/error.log;",
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
+        MASTERS.append(process.pid)
         try:
             for _ in range(200):
                 probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -85,6 +103,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
             process.wait(timeout=30)
             if process.stdout:
                 process.stdout.close()
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def get(
@@ -108,6 +127,11 @@ AUDIO_HEADERS = ("content-type", "content-length", "content-range", "cache-contr
         ("GET", {"If-None-Match": "HASH"}),
         ("GET", {"If-None-Match": "W/HASH"}),
         ("GET", {"If-None-Match": '"someone-else"'}),
+        ("GET", {"If-Match": "HASH"}),
+        ("GET", {"If-Match": "*"}),
+        ("GET", {"If-Match": '"someone-else"'}),
+        ("GET", {"If-Match": "HASH", "Range": "bytes=0-1"}),
+        ("HEAD", {"If-Match": '"someone-else"'}),
     ],
 )
 def test_audio_answers_match_the_app(
@@ -118,10 +142,10 @@ def test_audio_answers_match_the_app(
     path = f"/audio/{digest}.mp3"
     ours, theirs = get(app, path, headers, method), get(nginx, path, headers, method)
     assert ours[0] == theirs[0]
-    if ours[0] != 416:  # nginx explains a 416 in an HTML body; the app sends none
+    if ours[0] not in (412, 416):  # nginx explains these in an HTML body; the app sends none
         assert ours[2] == theirs[2]
     for name in AUDIO_HEADERS:
-        if ours[0] in (304, 416) and name in ("content-length", "content-type"):
+        if ours[0] in (304, 412, 416) and name in ("content-length", "content-type"):
             continue  # no body: either may leave these out
         assert ours[1].get(name) == theirs[1].get(name), name
     if ours[0] in (200, 206):
@@ -151,3 +175,77 @@ def test_redirects_lead_to_audio_nginx_serves(servers: tuple[Server, Server, str
     _, nginx, digest = servers
     status, headers, _ = get(nginx, f"/api/pages/{SLUG}/audio")
     assert status == 307 and headers["location"] == f"/audio/{digest}.mp3"
+
+
+def test_nginx_workers_are_unprivileged_and_read_the_audio(
+    servers: tuple[Server, Server, str],
+) -> None:
+    _, nginx, digest = servers
+    status, _, body = get(nginx, f"/audio/{digest}.mp3")
+    assert status == 200 and body[:3] in (b"ID3", b"\xff\xfb")
+    workers = [
+        status_of(proc)
+        for proc in Path("/proc").iterdir()
+        if proc.name.isdigit() and status_of(proc).get("PPid") == str(MASTERS[-1])
+    ]
+    assert workers, "nginx started no worker processes"
+    for worker in workers:
+        assert worker["Uid"].split()[0] != "0", worker
+
+
+def status_of(proc: Path) -> dict[str, str]:
+    try:
+        lines = (proc / "status").read_text().splitlines()
+    except OSError:  # the process ended meanwhile
+        return {}
+    return dict(line.split(":\t", 1) for line in lines if ":\t" in line)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        f"/pages/{SLUG}",
+        "/api/pages",
+        f"/api/pages/{SLUG}",
+        f"/api/pages/{SLUG}/audio",
+        f"/api/pages/{SLUG}/timings.vtt",
+        "/feed.xml",
+        "/healthz",
+        "/pages/ingen-side",
+    ],
+)
+def test_head_through_nginx_answers_as_get_does(
+    servers: tuple[Server, Server, str], path: str
+) -> None:
+    _, nginx, _ = servers
+    got, head = get(nginx, path), get(nginx, path, method="HEAD")
+    assert head[0] == got[0] and head[2] == b""
+    assert head[1].get("content-type") == got[1].get("content-type")
+    assert head[1].get("location") == got[1].get("location")
+
+
+@pytest.mark.parametrize(
+    ("method", "headers"),
+    [
+        ("OPTIONS", {}),
+        ("DELETE", {}),
+        (
+            "OPTIONS",
+            {
+                "Origin": ALLOWED,
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "range",
+            },
+        ),
+    ],
+)
+def test_other_audio_methods_are_answered_as_the_app_does(
+    servers: tuple[Server, Server, str], method: str, headers: dict[str, str]
+) -> None:
+    app, nginx, digest = servers
+    path = f"/audio/{digest}.mp3"
+    ours, theirs = get(app, path, headers, method), get(nginx, path, headers, method)
+    assert ours[0] == theirs[0]
+    for name in ("allow", "access-control-allow-origin", "access-control-allow-headers"):
+        assert ours[1].get(name) == theirs[1].get(name), name

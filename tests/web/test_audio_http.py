@@ -134,7 +134,42 @@ def test_unknown_or_odd_names_are_404(server: tuple[str, int], path: str) -> Non
 
 def test_other_methods_are_refused(server: tuple[str, int]) -> None:
     status, headers, _ = request(server, "DELETE", PATH)
-    assert status == 405 and headers["allow"] == "GET, HEAD"
+    assert status == 405 and headers["allow"] == "GET, HEAD, OPTIONS"
+
+
+@pytest.mark.parametrize(
+    ("if_match", "extra", "status"),
+    [
+        (f'"{DIGEST}"', {}, 200),
+        ("*", {}, 200),
+        (f'"x", "{DIGEST}"', {}, 200),
+        ('"someone-else"', {}, 412),
+        (f'W/"{DIGEST}"', {}, 412),  # If-Match compares strongly
+        ('"someone-else"', {"Range": "bytes=0-1"}, 412),  # before Range
+        (f'"{DIGEST}"', {"Range": "bytes=0-1"}, 206),
+    ],
+)
+def test_if_match_that_does_not_match_is_412(
+    server: tuple[str, int], if_match: str, extra: dict[str, str], status: int
+) -> None:
+    answer, headers, body = request(server, "GET", PATH, {"If-Match": if_match, **extra})
+    assert answer == status
+    if status == 412:
+        assert body == b"" and headers["etag"] == f'"{DIGEST}"'
+
+
+def test_a_range_preflight_from_an_allowed_origin_allows_range(server: tuple[str, int]) -> None:
+    preflight = {"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "range"}
+    status, headers, _ = request(
+        server, "OPTIONS", PATH, {"Origin": "https://www.htk.dk", **preflight}
+    )
+    assert status == 204
+    assert headers["access-control-allow-origin"] == "https://www.htk.dk"
+    assert "range" in headers["access-control-allow-headers"].lower()
+    assert headers["allow"] == "GET, HEAD, OPTIONS"
+    _, other, _ = request(server, "OPTIONS", PATH, {"Origin": "https://evil.example", **preflight})
+    assert "access-control-allow-origin" not in other
+    assert "access-control-allow-headers" not in other
 
 
 def test_an_allowed_origin_may_read_the_audio_and_others_may_not(server: tuple[str, int]) -> None:
