@@ -22,6 +22,7 @@ from bench import (
     build_floor,
     build_latency,
     cold_page,
+    google_faults,
     gtts_path,
     incremental,
     memory,
@@ -38,6 +39,7 @@ BENCHMARKS: dict[str, Callable[[int], Result | list[Result]]] = {
     audio_serving.NAME: audio_serving.run,
     cold_page.NAME: cold_page.run,
     build_latency.NAME: build_latency.run,
+    google_faults.NAME: google_faults.run,
 }
 """Each gives one row of the table, or several measured together (the audio benchmarks)."""
 DEFAULT_REPEAT = 3
