@@ -92,27 +92,66 @@ class AuditLog:
         line = entry.model_dump_json().encode("utf-8") + b"\n"
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                size = os.fstat(fd).st_size
-                if size and os.pread(fd, 1, size - 1) != b"\n":
-                    line = b"\n" + line  # after a line cut off by a crash: start a new one
-                try:
-                    written = os.write(fd, line)
-                    if written != len(line):
-                        raise OSError(errno.ENOSPC, "short write", str(self.path))
-                    os.fsync(fd)
-                except OSError:
-                    os.ftruncate(fd, size)  # a full disk: leave no half line behind
+                self._append(line)
+            except OSError as error:
+                if error.errno != errno.ENOSPC or not self._release_reserve():
                     raise
-            finally:
-                os.close(fd)
+                # The disk filled between the check and this entry: the change it records has
+                # been made, so the entry goes into the room kept for it.
+                logger.warning("audit: the data directory is full; used the reserved room")
+                self._append(line)
         logger.info("audit: %s %s %s", who, action, target)
         return entry
 
+    def _append(self, line: bytes) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line  # after a line cut off by a crash: start a new one
+            try:
+                written = os.write(fd, line)
+                if written != len(line):
+                    raise OSError(errno.ENOSPC, "short write", str(self.path))
+                os.fsync(fd)
+            except OSError:
+                os.ftruncate(fd, size)  # a full disk: leave no half line behind
+                raise
+        finally:
+            os.close(fd)
+
+    @property
+    def _reserve(self) -> Path:
+        return self.path.with_name(self.path.name + ".reserve")
+
+    def _keep_reserve(self) -> None:
+        """Hold ``_ROOM`` bytes of the disk in a file of their own, given up only to write an
+        entry the disk has no other room for."""
+        try:
+            if self._reserve.stat().st_size >= _ROOM:
+                return
+        except FileNotFoundError:
+            pass
+        fd = os.open(self._reserve, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            os.posix_fallocate(fd, 0, _ROOM)
+        finally:
+            os.close(fd)
+
+    def _release_reserve(self) -> bool:
+        try:
+            self._reserve.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
     def check_room(self) -> None:
         """Refuse a change before it is made when its audit entry could not be written after it
-        (a full or read-only data directory): a change is either made and audited, or neither."""
+        (a full or read-only data directory): a change is either made and audited, or neither.
+
+        Room for the entry is also set aside in a file of its own, so that a disk that fills
+        while the change is being made still takes the entry that records it."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             stats = os.statvfs(self.path.parent)
@@ -122,6 +161,11 @@ class AuditLog:
             raise _failure(OSError(errno.EROFS, "read-only", str(self.path)))
         if stats.f_bavail * stats.f_frsize < _ROOM:
             raise _failure(OSError(errno.ENOSPC, "no space", str(self.path)))
+        try:
+            with self._lock:
+                self._keep_reserve()
+        except OSError as error:
+            raise _failure(error) from None
 
     def recent(self, limit: int = 100, *, target: str | None = None) -> list[AuditEntry]:
         """The newest ``limit`` entries (about ``target`` only, if given), newest first."""

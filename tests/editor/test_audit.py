@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from reader.editor.audit import AuditLog
-from tests.disks import fill, full_disk
+from reader.errors import StorageFailed
+from tests.disks import fill, full_disk, tmpfs
 
 __all__ = ["full_disk"]  # a fixture used by name
 
@@ -77,3 +78,19 @@ def test_an_entry_the_full_disk_cannot_take_leaves_no_half_line(full_disk: Path)
         log.record("redaktør", "page.published", "side", "x" * 20_000)
     assert (full_disk / "audit.jsonl").read_bytes().endswith(b"}\n")
     assert [entry.summary for entry in log.recent()] == ["Første"]
+
+
+def test_a_disk_that_fills_after_the_check_still_takes_the_entry(tmp_path: Path) -> None:
+    with tmpfs(tmp_path / "disk", size="2m") as disk:
+        log = AuditLog(disk / "audit.jsonl")
+        log.check_room()  # before the change is made
+        fill(disk)  # the change, or anything else, takes the last byte meanwhile
+        log.record("redaktør", "page.published", "side", "x" * 20_000)
+        assert [entry.summary for entry in log.recent()] == ["x" * 20_000]
+        with pytest.raises(StorageFailed):
+            log.check_room()  # the next change is refused before it is made
+        (disk / "filler").unlink()
+        log.check_room()  # with room again, room is set aside again
+        fill(disk)
+        log.record("redaktør", "page.deleted", "side", "Slettede")
+        assert [entry.summary for entry in log.recent(limit=2)] == ["Slettede", "x" * 20_000]
