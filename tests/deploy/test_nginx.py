@@ -249,3 +249,26 @@ def test_other_audio_methods_are_answered_as_the_app_does(
     assert ours[0] == theirs[0]
     for name in ("allow", "access-control-allow-origin", "access-control-allow-headers"):
         assert ours[1].get(name) == theirs[1].get(name), name
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": ALLOWED},
+        {"Origin": ALLOWED, "Range": "bytes=0-99"},
+        {"Origin": ALLOWED, "If-None-Match": "HASH"},
+        {"Origin": "https://elsewhere.example"},
+    ],
+)
+def test_audio_asked_from_another_site_carries_the_apps_cors_headers(
+    servers: tuple[Server, Server, str], headers: dict[str, str]
+) -> None:
+    app, nginx, digest = servers
+    path = f"/audio/{digest}.mp3"
+    headers = {name: value.replace("HASH", f'"{digest}"') for name, value in headers.items()}
+    ours, theirs = get(app, path, headers), get(nginx, path, headers)
+    assert ours[0] == theirs[0] and ours[2] == theirs[2]
+    for name in ("access-control-allow-origin", "access-control-expose-headers", "vary"):
+        assert ours[1].get(name) == theirs[1].get(name), name
+    allowed = headers["Origin"] == ALLOWED
+    assert (theirs[1].get("access-control-allow-origin") == ALLOWED) == allowed
