@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from mutagen.id3 import ID3, TCON, TDRC, TIT2, TLAN, TPE1, TPUB, WOAS, Encoding
+from mutagen.id3 import ID3, TCON, TDAT, TIT2, TLAN, TPE1, TPUB, TYER, WOAS, Encoding
 
 from reader._atomic import write_atomic
 from reader.audio.clips import Clip
@@ -96,14 +96,19 @@ class Track:
 
 
 def id3_tag(tags: TrackTags) -> bytes:
-    """An ID3v2.3 tag (the version every player reads) without padding."""
+    """An ID3v2.3 tag (the version every player reads) without padding.
+
+    v2.3 has no TDRC: its date is TYER (year) and TDAT (day and month), both plain digits. A
+    track's date has no time of day, so there is no TIME frame.
+    """
     tag = ID3()
     tag.add(TIT2(encoding=Encoding.UTF16, text=[tags.title]))
     tag.add(TPE1(encoding=Encoding.UTF16, text=[tags.artist]))
     tag.add(TPUB(encoding=Encoding.UTF16, text=[PUBLISHER]))
     tag.add(WOAS(url=tags.url))
     if tags.date is not None:
-        tag.add(TDRC(encoding=Encoding.UTF16, text=[tags.date.isoformat()]))
+        tag.add(TYER(encoding=Encoding.LATIN1, text=[f"{tags.date.year:04d}"]))
+        tag.add(TDAT(encoding=Encoding.LATIN1, text=[f"{tags.date.day:02d}{tags.date.month:02d}"]))
     tag.add(TLAN(encoding=Encoding.UTF16, text=[tags.language]))
     tag.add(TCON(encoding=Encoding.UTF16, text=[tags.genre]))
     buffer = io.BytesIO()
