@@ -12,6 +12,7 @@ from reader.audio.clips import ClipCache
 from reader.audio.codec import (
     FRAME_MS,
     SAMPLES_PER_FRAME,
+    TARGET_LUFS,
     Mp3FormatError,
     count_frames,
     silence_frames,
@@ -28,8 +29,11 @@ from reader.audio.tracks import (
 )
 from reader.config import Settings
 from reader.speech.engines import Engine
-from tests.audio.media import decode, decode_errors, probe, probe_duration_ms
+from reader.speech.engines.espeak import EspeakEngine
+from reader.speech.engines.gtts import GttsEngine
+from tests.audio.media import decode, decode_errors, ebur128, probe, probe_duration_ms
 from tests.fakes.engines import ToneEngine
+from tests.fakes.google import FakeGoogle
 
 PAGE = [
     ["Politik for grønne områder"],
@@ -186,6 +190,24 @@ def test_a_track_of_real_espeak_ng_speech(tmp_path: Path) -> None:
     assert decode_errors(path) == ""
     assert abs(probe_duration_ms(path) - track.spans[-1].end_ms) <= FRAME_MS
     assert decode(path).size == track.frames * SAMPLES_PER_FRAME
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("voice", ["espeak", "gtts"])
+def test_tracks_of_either_engine_have_the_target_loudness_under_the_peak_ceiling(
+    tmp_path: Path, voice: str
+) -> None:
+    with FakeGoogle() as google:
+        settings = Settings(gtts_url=google.url)
+        engine: Engine = EspeakEngine(settings) if voice == "espeak" else GttsEngine(settings)
+        track = assemble(page_items(ClipCache(tmp_path, [engine])), TAGS)
+    path = write(tmp_path, track.data)
+
+    measured = ebur128(path)
+
+    assert decode_errors(path) == ""
+    assert TARGET_LUFS - 1 <= measured.integrated_lufs <= TARGET_LUFS + 1
+    assert measured.true_peak_dbtp <= -1.0
 
 
 # --- the store ------------------------------------------------------------------------------
