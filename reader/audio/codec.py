@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import struct
 import subprocess
 import wave
 from collections.abc import Iterator
@@ -269,6 +270,38 @@ def clean_frames(data: bytes) -> EncodedAudio:
             )
         kept.append(data[frame.offset : frame.end])
     return EncodedAudio(b"".join(kept), len(kept))
+
+
+INFO_FRAME_BYTES: Final = SAMPLES_PER_FRAME // 8 * BITRATE_KBPS * 1000 // SAMPLE_RATE
+"""An Info frame is one clip-format frame without its padding byte (156 bytes)."""
+_INFO_HEADER = bytes.fromhex("fff360c4")  # MPEG-2 layer III, 48 kbit/s, 22050 Hz, mono, no CRC
+_SIDE_INFO_BYTES = 9  # MPEG-2 mono: the Xing header follows it
+_XING_FRAMES, _XING_BYTES, _XING_TOC = 0x1, 0x2, 0x4
+
+
+def info_frame(frames: int, audio_bytes: int) -> bytes:
+    """A Xing header with the "Info" mark (what LAME writes for CBR): how many audio frames
+    follow it, how many bytes the stream has (this frame included) and a seek table.
+
+    Players read the duration from it instead of guessing from the file size, and do not play
+    it. It carries no LAME tag on purpose: a LAME tag's encoder delay and padding make
+    browsers and ffmpeg cut samples from the start and end, which would move every sentence
+    of a track earlier than its cue (clips are joined with their delay inside, and cue times
+    count whole frames from the first audio frame, as players decode a stream without one).
+    Its side information is all zeros, so the first audio frame (which reuses no earlier
+    bytes) is unaffected, and a decoder that knew nothing of Info frames would hear 26 ms of
+    silence.
+    """
+    total = INFO_FRAME_BYTES + audio_bytes
+    # Clips are CBR, so i % of the duration is i % of the audio bytes in: each entry is that
+    # position in 256ths of the stream.
+    toc = bytes(
+        min(255, (INFO_FRAME_BYTES + audio_bytes * percent // 100) * 256 // total)
+        for percent in range(100)
+    )
+    flags = _XING_FRAMES | _XING_BYTES | _XING_TOC
+    header = b"Info" + struct.pack(">III", flags, frames, total) + toc
+    return (_INFO_HEADER + bytes(_SIDE_INFO_BYTES) + header).ljust(INFO_FRAME_BYTES, b"\0")
 
 
 def count_frames(data: bytes) -> int:

@@ -1,4 +1,8 @@
-"""Tracks: clips and pauses joined frame by frame (never re-encoded), tagged, stored by hash."""
+"""Tracks: clips and pauses joined frame by frame (never re-encoded), tagged, stored by hash.
+
+A track is an ID3v2.3 tag, an Info frame (the frame count, so players know the duration before
+reading the file) and then the audio frames of its clips and pauses.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from reader.audio.codec import (
     SAMPLE_RATE,
     Mp3FormatError,
     frames_to_ms,
+    info_frame,
     ms_to_frames,
     silence_frames,
 )
@@ -133,17 +138,20 @@ def assemble(items: Sequence[TrackItem], tags: TrackTags | None = None) -> Track
     """Join clips and pauses into one MP3, with each item's span exact to the frame.
 
     Spans are rounded from exact frame positions (not summed from rounded durations), so they
-    never drift; they are times in the audio, after the ID3 tag.
+    never drift; they are times in the audio, after the ID3 tag and the Info frame (which
+    players do not play).
     """
-    parts: list[bytes] = [id3_tag(tags)] if tags is not None else []
+    audio: list[bytes] = []
     spans: list[Span] = []
     position = 0
     for item in items:
-        parts.append(item_bytes(item))
+        audio.append(item_bytes(item))
         start = position
         position += item.frames
         spans.append(Span(round(frames_to_ms(start)), round(frames_to_ms(position))))
-    return Track(b"".join(parts), position, tuple(spans))
+    info = info_frame(position, sum(len(part) for part in audio))
+    head = [id3_tag(tags), info] if tags is not None else [info]
+    return Track(b"".join(head + audio), position, tuple(spans))
 
 
 _HASH = re.compile(r"[0-9a-f]{32}")
