@@ -55,8 +55,9 @@ TARGET_LUFS: Final = -16.0
 spoken-word platforms aim at, loud enough for a phone speaker in a noisy room."""
 TRUE_PEAK_CEILING_DBTP: Final = -2.0
 """No true peak (between samples, too) goes above this after normalisation; louder peaks are
-limited, not clipped. One dB under the -1 dBTP that tracks must keep, because MP3 encoding at
-48 kbit/s moves peaks by up to about a dB."""
+limited, not clipped. One dB under the -1 dBTP that tracks should keep, because MP3 encoding
+at 48 kbit/s moves peaks: by under a dB in most clips, but by up to about 2 dB in a few
+heavily limited espeak-ng clips, which only a decode after encoding would catch."""
 SILENCE_FLOOR_DBFS: Final = -50.0
 TRIM_BELOW_PEAK_DB: Final = 40.0
 MAX_GAIN_DB: Final = 40.0
