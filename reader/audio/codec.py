@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import struct
 import subprocess
 import wave
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ import lameenc
 import numpy as np
 import numpy.typing as npt
 
+from reader.audio import loudness
 from reader.errors import EngineError
 from reader.speech.engines import AudioFormat, RawAudio
 
@@ -29,7 +31,7 @@ logger = logging.getLogger(__name__)
 Pcm = npt.NDArray[np.int16]
 MpegVersion = Literal["1", "2", "2.5"]
 
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
 """Part of every clip key: raise it when anything below changes how a clip sounds."""
 
 SAMPLE_RATE: Final = 22050
@@ -48,17 +50,34 @@ do not carry, browsers decode with the same delay."""
 
 EDGE_SILENCE_MS: Final = 30
 """Silence kept at both ends of a clip, so that a frame-boundary artefact falls in silence."""
-TARGET_RMS_DBFS: Final = -20.0
-"""Loudness of speech in every clip (RMS over the voiced parts)."""
-CEILING_DBFS: Final = -1.0
-"""No sample goes above this after normalisation; peaks over it are limited, not clipped."""
+TARGET_LUFS: Final = -16.0
+"""Integrated loudness (ITU-R BS.1770) of every clip, so of every track: what podcasts and
+spoken-word platforms aim at, loud enough for a phone speaker in a noisy room."""
+TRUE_PEAK_CEILING_DBTP: Final = -2.0
+"""No true peak (between samples, too) goes above this after normalisation; louder peaks are
+limited, not clipped. One dB under the -1 dBTP that tracks should keep, because MP3 encoding
+at 48 kbit/s moves peaks: by under a dB in most clips, but by up to about 2 dB in a few
+heavily limited espeak-ng clips, which only a decode after encoding would catch."""
 SILENCE_FLOOR_DBFS: Final = -50.0
 TRIM_BELOW_PEAK_DB: Final = 40.0
-GATE_BELOW_LOUDEST_DB: Final = 30.0
 MAX_GAIN_DB: Final = 40.0
+CONTEXT_PAUSE_MS: Final = 350.0
+"""The shortest pause around a clip in a track (between two sentences)."""
+LOUDNESS_ROUNDS: Final = 6
+"""Limiting takes loudness away: the gain is corrected from a new measurement at most this
+many times."""
+MAX_MAKE_UP_DB: Final = 8.0
+"""At most this much gain on top of the measured need, to make up for what the limiter took:
+a voice that can only reach the target by being squashed flat stays a little quieter."""
+LOUDNESS_TOLERANCE_LU: Final = 0.1
 
 _BLOCK = SAMPLE_RATE // 200  # 5 ms: trimming and limiter resolution
-_WINDOW = SAMPLE_RATE // 50  # 20 ms: loudness measurement windows
+_LIMITER_HOLD_BLOCKS = 4
+"""A limited peak holds the gain down for 20 ms either side ..."""
+_LIMITER_SMOOTH_BLOCKS = 3
+"""... and the gain is averaged over 35 ms (fewer blocks than the hold, so the average never
+rises above what a block needs): it moves slower than a voice's pitch, so limiting does not
+distort it."""
 
 FFMPEG = "ffmpeg"
 
@@ -254,6 +273,38 @@ def clean_frames(data: bytes) -> EncodedAudio:
     return EncodedAudio(b"".join(kept), len(kept))
 
 
+INFO_FRAME_BYTES: Final = SAMPLES_PER_FRAME // 8 * BITRATE_KBPS * 1000 // SAMPLE_RATE
+"""An Info frame is one clip-format frame without its padding byte (156 bytes)."""
+_INFO_HEADER = bytes.fromhex("fff360c4")  # MPEG-2 layer III, 48 kbit/s, 22050 Hz, mono, no CRC
+_SIDE_INFO_BYTES = 9  # MPEG-2 mono: the Xing header follows it
+_XING_FRAMES, _XING_BYTES, _XING_TOC = 0x1, 0x2, 0x4
+
+
+def info_frame(frames: int, audio_bytes: int) -> bytes:
+    """A Xing header with the "Info" mark (what LAME writes for CBR): how many audio frames
+    follow it, how many bytes the stream has (this frame included) and a seek table.
+
+    Players read the duration from it instead of guessing from the file size, and do not play
+    it. It carries no LAME tag on purpose: a LAME tag's encoder delay and padding make
+    browsers and ffmpeg cut samples from the start and end, which would move every sentence
+    of a track earlier than its cue (clips are joined with their delay inside, and cue times
+    count whole frames from the first audio frame, as players decode a stream without one).
+    Its side information is all zeros, so the first audio frame (which reuses no earlier
+    bytes) is unaffected, and a decoder that knew nothing of Info frames would hear 26 ms of
+    silence.
+    """
+    total = INFO_FRAME_BYTES + audio_bytes
+    # Clips are CBR, so i % of the duration is i % of the audio bytes in: each entry is that
+    # position in 256ths of the stream.
+    toc = bytes(
+        min(255, (INFO_FRAME_BYTES + audio_bytes * percent // 100) * 256 // total)
+        for percent in range(100)
+    )
+    flags = _XING_FRAMES | _XING_BYTES | _XING_TOC
+    header = b"Info" + struct.pack(">III", flags, frames, total) + toc
+    return (_INFO_HEADER + bytes(_SIDE_INFO_BYTES) + header).ljust(INFO_FRAME_BYTES, b"\0")
+
+
 def count_frames(data: bytes) -> int:
     """The number of audio frames (tags and Xing/Info frames not counted)."""
     return sum(1 for frame in iter_frames(data) if not frame.info_tag)
@@ -326,39 +377,87 @@ def _block_peaks(signal: npt.NDArray[np.float64], block: int) -> npt.NDArray[np.
     return peaks
 
 
-def _speech_rms(signal: npt.NDArray[np.float64]) -> float:
-    """RMS over the 20 ms windows within 30 dB of the loudest one (pauses do not count)."""
-    count = max(1, signal.size // _WINDOW)
-    windows = np.zeros(count * _WINDOW)
-    windows[: min(signal.size, windows.size)] = signal[: windows.size]
-    power = (windows.reshape(count, _WINDOW) ** 2).mean(axis=1)
-    voiced = power >= power.max() * _db(-GATE_BELOW_LOUDEST_DB) ** 2
-    return float(np.sqrt(power[voiced].mean()))
+def _moving(
+    values: npt.NDArray[np.float64], half_width: int, reduce: Literal["min", "mean"]
+) -> npt.NDArray[np.float64]:
+    """Minimum or mean over ``values[i - half_width : i + half_width + 1]``, edges repeated."""
+    padded = np.pad(values, half_width, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half_width + 1)
+    result: npt.NDArray[np.float64] = windows.min(axis=1) if reduce == "min" else windows.mean(1)
+    return result
 
 
-def _limit(signal: npt.NDArray[np.float64], ceiling: float) -> npt.NDArray[np.float64]:
-    """Smooth gain reduction so that no sample exceeds ``ceiling``.
+def _limiter_gain(
+    peaks: npt.NDArray[np.float64], ceiling: float, size: int
+) -> npt.NDArray[np.float64]:
+    """A smooth gain per sample that keeps every block's true peak (``peaks``) under ``ceiling``.
 
-    Each 5 ms block gets the smallest gain that it or a neighbour needs, and the gain is
-    interpolated between block centres: every sample's gain is at most what its own block
-    needs, and the gain never jumps (no clicks, unlike clipping).
+    Each 5 ms block needs a gain that brings its peak to the ceiling. The gain curve is the
+    minimum of that need over the hold, then averaged over a shorter window, then interpolated
+    between block centres: every sample's gain is at most what its own block needs, and the
+    gain glides instead of jumping (no clicks, unlike clipping).
     """
-    peaks = _block_peaks(signal, _BLOCK)
     need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
-    gain = need.copy()
-    gain[1:] = np.minimum(gain[1:], need[:-1])
-    gain[:-1] = np.minimum(gain[:-1], need[1:])
+    held = _moving(need, _LIMITER_HOLD_BLOCKS, "min")
+    gain = _moving(held, _LIMITER_SMOOTH_BLOCKS, "mean")
     centres = np.arange(gain.size) * _BLOCK + _BLOCK / 2
-    envelope = np.interp(np.arange(signal.size), centres, gain)
-    return signal * envelope
+    envelope: npt.NDArray[np.float64] = np.interp(np.arange(size), centres, gain)
+    return envelope
+
+
+def _normalise(body: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``body`` at ``TARGET_LUFS`` with true peaks at most ``TRUE_PEAK_CEILING_DBTP``.
+
+    The loudness is measured with a pause either side, as a meter sees a clip in a track: its
+    400 ms blocks that reach into the pauses around a sentence count too (they pass the
+    relative gate), so a clip reads quieter in a track than alone. Measured alone, clips would
+    come out louder than the tracks made of them. A word shorter than a block gets a little
+    more gain than a sentence, which is also how short sounds are heard (as quieter).
+    """
+    context = round(SAMPLE_RATE * CONTEXT_PAUSE_MS / 1000)
+    # Filtering and oversampling are done once: the limiter's gain glides far slower than the
+    # K filter responds, so the weighted signal of a limited clip is the weighted signal times
+    # that gain, and the peaks of a clip made louder are its peaks made louder.
+    power = loudness.k_weighted(np.pad(body, context), SAMPLE_RATE) ** 2
+    factor = loudness.TRUE_PEAK_OVERSAMPLING
+    peaks = _block_peaks(loudness.oversampled(body, factor), _BLOCK * factor)
+    measured = loudness.gated_loudness(power, SAMPLE_RATE)
+    if not math.isfinite(measured):
+        return body
+    ceiling = _db(TRUE_PEAK_CEILING_DBTP)
+
+    def gain_curve(gain_db: float) -> npt.NDArray[np.float64]:
+        gain = _db(gain_db)
+        if peaks.max() * gain <= ceiling:
+            return np.full(body.size, gain)
+        return gain * _limiter_gain(peaks * gain, ceiling, body.size)
+
+    def level(curve: npt.NDArray[np.float64]) -> float:
+        return loudness.gated_loudness(power * np.pad(curve, context) ** 2, SAMPLE_RATE)
+
+    gain_db = first_gain = min(TARGET_LUFS - measured, MAX_GAIN_DB)
+    curve = gain_curve(gain_db)
+    reached = level(curve)
+    slope = 1.0  # LU of loudness per dB of gain: 1 until the limiter takes some away
+    for _ in range(LOUDNESS_ROUNDS):
+        # The limiter took some loudness: find the gain that makes up for it (secant steps).
+        short = TARGET_LUFS - reached
+        next_gain = min(gain_db + short / slope, first_gain + MAX_MAKE_UP_DB, MAX_GAIN_DB)
+        if abs(short) < LOUDNESS_TOLERANCE_LU or next_gain == gain_db:
+            break
+        next_curve = gain_curve(next_gain)
+        next_reached = level(next_curve)
+        slope = min(1.0, max(0.25, (next_reached - reached) / (next_gain - gain_db)))
+        gain_db, curve, reached = next_gain, next_curve, next_reached
+    return body * curve
 
 
 def prepare(pcm: Pcm) -> Pcm:
     """Trim, normalise loudness, keep silent edges and pad to whole frames.
 
-    The result starts and ends with ``EDGE_SILENCE_MS`` of silence, its speech has an RMS of
-    ``TARGET_RMS_DBFS`` (peaks limited to ``CEILING_DBFS``), and its length is a multiple of
-    ``SAMPLES_PER_FRAME``.
+    The result starts and ends with ``EDGE_SILENCE_MS`` of silence, its integrated loudness is
+    ``TARGET_LUFS`` (true peaks limited to ``TRUE_PEAK_CEILING_DBTP``), and its length is a
+    multiple of ``SAMPLES_PER_FRAME``.
     """
     signal = pcm.astype(np.float64) / 32768
     edge = np.zeros(SAMPLE_RATE * EDGE_SILENCE_MS // 1000)
@@ -377,14 +476,11 @@ def prepare(pcm: Pcm) -> Pcm:
         ramp = np.linspace(0.0, 1.0, fade, endpoint=False)
         body[:fade] *= ramp
         body[body.size - fade :] *= ramp[::-1]
-        gain = min(_db(TARGET_RMS_DBFS) / max(_speech_rms(body), 1e-12), _db(MAX_GAIN_DB))
-        body = body * gain
-        if np.abs(body).max() > _db(CEILING_DBFS):
-            body = _limit(body, _db(CEILING_DBFS))
+        body = _normalise(body)
     joined = np.concatenate([edge, body, edge])
     padded = np.zeros(math.ceil(joined.size / SAMPLES_PER_FRAME) * SAMPLES_PER_FRAME)
     padded[: joined.size] = joined
-    largest = math.floor(_db(CEILING_DBFS) * 32768)  # rounding must not cross the ceiling
+    largest = math.floor(_db(TRUE_PEAK_CEILING_DBTP) * 32768)  # rounding must not cross it
     return np.clip(np.round(padded * 32768), -largest, largest).astype(np.int16)
 
 

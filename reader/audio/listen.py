@@ -63,9 +63,12 @@ class Listening:
     async def stream_section(self, slug: str, section_id: str) -> AsyncIterator[bytes]:
         """A section's track sent as it is made, clip by clip in reading order.
 
-        The bytes are those of the track the queued job stores (same tag, clips and pauses),
-        so a listener on a page nobody has heard hears its first sentence as soon as that one
-        clip is made. Clips are shared with the job: each is still made once.
+        The bytes are those of the track the queued job stores (same tag, clips and pauses)
+        except its Info frame, which holds the frame count and cannot be known before the last
+        clip is made. Players do not play an Info frame, so both sound the same and every cue
+        is at the same time in both. A listener on a page nobody has heard hears its first
+        sentence as soon as that one clip is made. Clips are shared with the job: each is
+        still made once.
         """
         loop = asyncio.get_running_loop()
         tags, lines = await loop.run_in_executor(

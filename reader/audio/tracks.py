@@ -1,4 +1,8 @@
-"""Tracks: clips and pauses joined frame by frame (never re-encoded), tagged, stored by hash."""
+"""Tracks: clips and pauses joined frame by frame (never re-encoded), tagged, stored by hash.
+
+A track is an ID3v2.3 tag, an Info frame (the frame count, so players know the duration before
+reading the file) and then the audio frames of its clips and pauses.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from mutagen.id3 import ID3, TCON, TDRC, TIT2, TLAN, TPE1, TPUB, WOAS, Encoding
+from mutagen.id3 import ID3, TCON, TDAT, TIT2, TLAN, TPE1, TPUB, TYER, WOAS, Encoding
 
 from reader._atomic import write_atomic
 from reader.audio.clips import Clip
@@ -19,6 +23,7 @@ from reader.audio.codec import (
     SAMPLE_RATE,
     Mp3FormatError,
     frames_to_ms,
+    info_frame,
     ms_to_frames,
     silence_frames,
 )
@@ -96,14 +101,19 @@ class Track:
 
 
 def id3_tag(tags: TrackTags) -> bytes:
-    """An ID3v2.3 tag (the version every player reads) without padding."""
+    """An ID3v2.3 tag (the version every player reads) without padding.
+
+    v2.3 has no TDRC: its date is TYER (year) and TDAT (day and month), both plain digits. A
+    track's date has no time of day, so there is no TIME frame.
+    """
     tag = ID3()
     tag.add(TIT2(encoding=Encoding.UTF16, text=[tags.title]))
     tag.add(TPE1(encoding=Encoding.UTF16, text=[tags.artist]))
     tag.add(TPUB(encoding=Encoding.UTF16, text=[PUBLISHER]))
     tag.add(WOAS(url=tags.url))
     if tags.date is not None:
-        tag.add(TDRC(encoding=Encoding.UTF16, text=[tags.date.isoformat()]))
+        tag.add(TYER(encoding=Encoding.LATIN1, text=[f"{tags.date.year:04d}"]))
+        tag.add(TDAT(encoding=Encoding.LATIN1, text=[f"{tags.date.day:02d}{tags.date.month:02d}"]))
     tag.add(TLAN(encoding=Encoding.UTF16, text=[tags.language]))
     tag.add(TCON(encoding=Encoding.UTF16, text=[tags.genre]))
     buffer = io.BytesIO()
@@ -128,17 +138,20 @@ def assemble(items: Sequence[TrackItem], tags: TrackTags | None = None) -> Track
     """Join clips and pauses into one MP3, with each item's span exact to the frame.
 
     Spans are rounded from exact frame positions (not summed from rounded durations), so they
-    never drift; they are times in the audio, after the ID3 tag.
+    never drift; they are times in the audio, after the ID3 tag and the Info frame (which
+    players do not play).
     """
-    parts: list[bytes] = [id3_tag(tags)] if tags is not None else []
+    audio: list[bytes] = []
     spans: list[Span] = []
     position = 0
     for item in items:
-        parts.append(item_bytes(item))
+        audio.append(item_bytes(item))
         start = position
         position += item.frames
         spans.append(Span(round(frames_to_ms(start)), round(frames_to_ms(position))))
-    return Track(b"".join(parts), position, tuple(spans))
+    info = info_frame(position, sum(len(part) for part in audio))
+    head = [id3_tag(tags), info] if tags is not None else [info]
+    return Track(b"".join(head + audio), position, tuple(spans))
 
 
 _HASH = re.compile(r"[0-9a-f]{32}")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+import wave
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +52,41 @@ def probe_stream(path: Path) -> dict[str, object]:
     assert isinstance(streams, list) and len(streams) == 1
     stream: dict[str, object] = streams[0]
     return stream
+
+
+@dataclass(frozen=True)
+class Loudness:
+    """What ffmpeg's EBU R 128 meter says of a file."""
+
+    integrated_lufs: float
+    true_peak_dbtp: float
+
+
+def ebur128(path: Path) -> Loudness:
+    """Integrated loudness and true peak, as ``ffmpeg -af ebur128=peak=true`` sums them up."""
+    done = subprocess.run(
+        ["ffmpeg", "-nostdin", "-nostats", "-i", str(path)]
+        + ["-af", "ebur128=peak=true", "-f", "null", "-"],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    report = done.stderr.decode("utf-8", "replace")
+    summary = report[report.rindex("Summary:") :]
+    integrated = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
+    peak = re.search(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    assert integrated and peak, summary
+    return Loudness(float(integrated.group(1)), float(peak.group(1)))
+
+
+def write_wav(path: Path, signal: npt.NDArray[np.float64]) -> Path:
+    """``signal`` (floats in [-1, 1]) as 16-bit mono WAV at 22050 Hz."""
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(RATE)
+        wav.writeframes(np.round(signal * 32768).astype("<i2").tobytes())
+    return path
 
 
 def decode(path: Path) -> npt.NDArray[np.float64]:

@@ -12,11 +12,12 @@ import pytest
 
 from reader.audio import codec
 from reader.audio.codec import (
-    CEILING_DBFS,
+    CONTEXT_PAUSE_MS,
     EDGE_SILENCE_MS,
     FRAME_MS,
     SAMPLES_PER_FRAME,
-    TARGET_RMS_DBFS,
+    TARGET_LUFS,
+    TRUE_PEAK_CEILING_DBTP,
     Mp3FormatError,
     clean_frames,
     count_frames,
@@ -29,7 +30,15 @@ from reader.audio.codec import (
 )
 from reader.errors import EngineError
 from reader.speech.engines import AudioFormat, RawAudio
-from tests.audio.media import decode, decode_errors, peak_db, probe_stream, speech_rms_db
+from tests.audio.media import (
+    Loudness,
+    decode,
+    decode_errors,
+    ebur128,
+    peak_db,
+    probe_stream,
+    write_wav,
+)
 from tests.fakes.engines import ToneEngine
 
 pytestmark = pytest.mark.slow  # ffmpeg and ffprobe check what is made
@@ -241,22 +250,51 @@ def test_prepare_trims_to_silent_edges_and_whole_frames() -> None:
     assert prepared.size - voiced[-1] - 1 >= edge
 
 
-def test_prepare_sets_speech_loudness_under_the_ceiling() -> None:
-    for pcm in (tone(1.0, 0.01), tone(1.0, 0.9)):
-        signal = prepare(pcm).astype(np.float64) / 32768
-        assert peak_db(signal) <= CEILING_DBFS
-        assert speech_rms_db(signal) == pytest.approx(TARGET_RMS_DBFS, abs=0.2)
+TRACK_TRUE_PEAK_DBTP = -1.0
+"""What a track's true peak must stay under, as ffmpeg's meter measures it after decoding."""
 
 
-def test_prepare_limits_peaks_that_the_gain_would_push_over_the_ceiling() -> None:
+def in_a_track(tmp_path: Path, prepared: np.ndarray) -> Loudness:
+    """ffmpeg's measure of prepared samples with the pause a track puts either side."""
+    pause = np.zeros(round(22050 * CONTEXT_PAUSE_MS / 1000))
+    signal = np.concatenate([pause, prepared.astype(np.float64) / 32768, pause])
+    return ebur128(write_wav(tmp_path / "prepared.wav", signal))
+
+
+@pytest.mark.parametrize("amplitude", [0.01, 0.3, 0.9])
+def test_prepare_sets_the_loudness_with_true_peaks_under_the_ceiling(
+    tmp_path: Path, amplitude: float
+) -> None:
+    prepared = prepare(tone(1.0, amplitude))
+    measured = in_a_track(tmp_path, prepared)
+
+    assert peak_db(prepared.astype(np.float64) / 32768) <= TRUE_PEAK_CEILING_DBTP
+    assert measured.true_peak_dbtp <= TRACK_TRUE_PEAK_DBTP
+    # The meter's 400 ms blocks fall a little differently on 30 ms edges and whole frames.
+    assert measured.integrated_lufs == pytest.approx(TARGET_LUFS, abs=0.5)
+
+
+def test_prepare_limits_peaks_that_the_gain_would_push_over_the_ceiling(tmp_path: Path) -> None:
     clicks = tone(1.0, 0.05)
-    clicks[::2205] = 32000  # a crest factor of 29 dB: the clicks need 9 dB less gain
+    clicks[::2205] = 32000  # a crest factor of 29 dB: the clicks need far less gain
 
-    signal = prepare(clicks).astype(np.float64) / 32768
+    prepared = prepare(clicks)
+    measured = in_a_track(tmp_path, prepared)
 
-    assert peak_db(signal) <= CEILING_DBFS
-    # Limiting takes a little loudness from the few milliseconds around each click.
-    assert speech_rms_db(signal) == pytest.approx(TARGET_RMS_DBFS, abs=2.0)
+    assert peak_db(prepared.astype(np.float64) / 32768) <= TRUE_PEAK_CEILING_DBTP
+    assert measured.true_peak_dbtp <= TRACK_TRUE_PEAK_DBTP
+    # The gain makes up for what limiting took from the milliseconds around each click.
+    assert measured.integrated_lufs == pytest.approx(TARGET_LUFS, abs=0.5)
+
+
+@pytest.mark.parametrize("ms", [60, 150, 390])
+def test_a_clip_shorter_than_a_loudness_block_is_made_as_loud(tmp_path: Path, ms: int) -> None:
+    measured = in_a_track(tmp_path, prepare(tone(ms / 1000, 0.05)))
+
+    # Too short for a meter's block on its own (ffmpeg reads it as silence), it is measured
+    # with the pauses around it, like a one-word heading in a track.
+    assert measured.true_peak_dbtp <= TRACK_TRUE_PEAK_DBTP
+    assert measured.integrated_lufs == pytest.approx(TARGET_LUFS, abs=1.0)
 
 
 def test_prepare_of_silence_is_silence() -> None:
@@ -276,10 +314,14 @@ def test_clip_duration_is_frame_count_times_frame_length(tmp_path: Path) -> None
 
 
 def clip_loudness(tmp_path: Path, name: str, raw: RawAudio) -> float:
+    """ffmpeg's measure of a clip between two sentence pauses, as in a track."""
+    pause = silence_frames(codec.ms_to_frames(CONTEXT_PAUSE_MS))
     path = tmp_path / f"{name}.mp3"
-    path.write_bytes(make_clip_audio(raw).data)
+    path.write_bytes(pause + make_clip_audio(raw).data + pause)
     assert decode_errors(path) == ""
-    return speech_rms_db(decode(path))
+    measured = ebur128(path)
+    assert measured.true_peak_dbtp <= TRACK_TRUE_PEAK_DBTP
+    return measured.integrated_lufs
 
 
 def test_quiet_and_loud_engines_come_out_equally_loud(tmp_path: Path) -> None:
@@ -291,7 +333,7 @@ def test_quiet_and_loud_engines_come_out_equally_loud(tmp_path: Path) -> None:
 
     assert abs(quiet - loud) < 1.0
     assert abs(quiet - from_mp3) < 1.0
-    assert quiet == pytest.approx(TARGET_RMS_DBFS, abs=1.0)
+    assert quiet == pytest.approx(TARGET_LUFS, abs=1.0)
 
 
 def test_espeak_and_tone_clips_come_out_equally_loud(tmp_path: Path) -> None:
@@ -304,6 +346,7 @@ def test_espeak_and_tone_clips_come_out_equally_loud(tmp_path: Path) -> None:
     toned = clip_loudness(tmp_path, "tone", ToneEngine(amplitude=0.1).synthesize(text))
 
     assert abs(spoken - toned) < 1.0
+    assert spoken == pytest.approx(TARGET_LUFS, abs=1.0)
 
 
 # --- silence --------------------------------------------------------------------------------
