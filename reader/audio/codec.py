@@ -21,6 +21,7 @@ from typing import Final, Literal
 import lameenc
 import numpy as np
 import numpy.typing as npt
+import soundfile
 
 from reader.audio import loudness
 from reader.errors import EngineError
@@ -31,7 +32,7 @@ logger = logging.getLogger(__name__)
 Pcm = npt.NDArray[np.int16]
 MpegVersion = Literal["1", "2", "2.5"]
 
-FORMAT_VERSION: Final = 2
+FORMAT_VERSION: Final = 3
 """Part of every clip key: raise it when anything below changes how a clip sounds."""
 
 SAMPLE_RATE: Final = 22050
@@ -55,9 +56,14 @@ TARGET_LUFS: Final = -16.0
 spoken-word platforms aim at, loud enough for a phone speaker in a noisy room."""
 TRUE_PEAK_CEILING_DBTP: Final = -2.0
 """No true peak (between samples, too) goes above this after normalisation; louder peaks are
-limited, not clipped. One dB under the -1 dBTP that tracks should keep, because MP3 encoding
-at 48 kbit/s moves peaks: by under a dB in most clips, but by up to about 2 dB in a few
-heavily limited espeak-ng clips, which only a decode after encoding would catch."""
+limited, not clipped. One dB under ``ENCODED_TRUE_PEAK_DBTP``, because MP3 encoding at 48 kbit/s
+moves peaks: by under a dB in most clips."""
+ENCODED_TRUE_PEAK_DBTP: Final = -1.0
+"""The highest true peak a decoded clip may have, so a track does too. A few heavily limited
+espeak-ng clips come out of the encoder up to 1.5 dB over the ceiling; each encoded clip is
+decoded and measured, and one over this is limited again under a lower ceiling."""
+PEAK_ROUNDS: Final = 3
+PEAK_MARGIN_DB: Final = 0.3
 SILENCE_FLOOR_DBFS: Final = -50.0
 TRIM_BELOW_PEAK_DB: Final = 40.0
 MAX_GAIN_DB: Final = 40.0
@@ -405,8 +411,8 @@ def _limiter_gain(
     return envelope
 
 
-def _normalise(body: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """``body`` at ``TARGET_LUFS`` with true peaks at most ``TRUE_PEAK_CEILING_DBTP``.
+def _normalise(body: npt.NDArray[np.float64], ceiling_dbtp: float) -> npt.NDArray[np.float64]:
+    """``body`` at ``TARGET_LUFS`` with true peaks at most ``ceiling_dbtp``.
 
     The loudness is measured with a pause either side, as a meter sees a clip in a track: its
     400 ms blocks that reach into the pauses around a sentence count too (they pass the
@@ -424,7 +430,7 @@ def _normalise(body: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     measured = loudness.gated_loudness(power, SAMPLE_RATE)
     if not math.isfinite(measured):
         return body
-    ceiling = _db(TRUE_PEAK_CEILING_DBTP)
+    ceiling = _db(ceiling_dbtp)
 
     def gain_curve(gain_db: float) -> npt.NDArray[np.float64]:
         gain = _db(gain_db)
@@ -452,12 +458,12 @@ def _normalise(body: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return body * curve
 
 
-def prepare(pcm: Pcm) -> Pcm:
+def prepare(pcm: Pcm, ceiling_dbtp: float = TRUE_PEAK_CEILING_DBTP) -> Pcm:
     """Trim, normalise loudness, keep silent edges and pad to whole frames.
 
     The result starts and ends with ``EDGE_SILENCE_MS`` of silence, its integrated loudness is
-    ``TARGET_LUFS`` (true peaks limited to ``TRUE_PEAK_CEILING_DBTP``), and its length is a
-    multiple of ``SAMPLES_PER_FRAME``.
+    ``TARGET_LUFS`` (true peaks limited to ``ceiling_dbtp``), and its length is a multiple of
+    ``SAMPLES_PER_FRAME``.
     """
     signal = pcm.astype(np.float64) / 32768
     edge = np.zeros(SAMPLE_RATE * EDGE_SILENCE_MS // 1000)
@@ -476,11 +482,11 @@ def prepare(pcm: Pcm) -> Pcm:
         ramp = np.linspace(0.0, 1.0, fade, endpoint=False)
         body[:fade] *= ramp
         body[body.size - fade :] *= ramp[::-1]
-        body = _normalise(body)
+        body = _normalise(body, ceiling_dbtp)
     joined = np.concatenate([edge, body, edge])
     padded = np.zeros(math.ceil(joined.size / SAMPLES_PER_FRAME) * SAMPLES_PER_FRAME)
     padded[: joined.size] = joined
-    largest = math.floor(_db(TRUE_PEAK_CEILING_DBTP) * 32768)  # rounding must not cross it
+    largest = math.floor(_db(ceiling_dbtp) * 32768)  # rounding must not cross it
     return np.clip(np.round(padded * 32768), -largest, largest).astype(np.int16)
 
 
@@ -504,10 +510,34 @@ def encode_mp3(pcm: Pcm) -> EncodedAudio:
     return clean_frames(data)
 
 
+def decoded_true_peak_dbtp(data: bytes) -> float:
+    """The true peak of MP3 ``data`` as a player decodes it (``-inf`` for silence)."""
+    with io.BytesIO(data) as file:
+        signal, _ = soundfile.read(file, dtype="float64")
+    peak = loudness.true_peak(np.asarray(signal, dtype=np.float64))
+    return 20 * math.log10(peak) if peak > 0 else -math.inf
+
+
+def _prepare_and_encode(pcm: Pcm) -> tuple[Pcm, EncodedAudio]:
+    """``prepare`` and ``encode_mp3``, limited again under a lower ceiling while the decoded
+    clip's true peak is over ``ENCODED_TRUE_PEAK_DBTP``."""
+    ceiling = TRUE_PEAK_CEILING_DBTP
+    prepared = prepare(pcm, ceiling)
+    encoded = encode_mp3(prepared)
+    for _ in range(PEAK_ROUNDS):
+        over = decoded_true_peak_dbtp(encoded.data) - ENCODED_TRUE_PEAK_DBTP
+        if over <= 0:
+            break
+        ceiling -= over + PEAK_MARGIN_DB
+        prepared = prepare(pcm, ceiling)
+        encoded = encode_mp3(prepared)
+    return prepared, encoded
+
+
 def make_clip_audio(raw: RawAudio, timeout: float = 30.0) -> EncodedAudio:
     """Engine audio in, a finished clip out: decode, trim, normalise, encode."""
-    prepared = prepare(to_pcm(raw, timeout))
-    encoded = encode_mp3(prepared)
+    pcm = to_pcm(raw, timeout)
+    prepared, encoded = _prepare_and_encode(pcm)
     sounding = np.flatnonzero(prepared)
     if sounding.size == 0:
         return encoded

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import json
+import os
 import struct
 import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from reader.audio.codec import (
     TARGET_LUFS,
     Mp3FormatError,
     count_frames,
+    decoded_true_peak_dbtp,
     iter_frames,
     silence_frames,
 )
@@ -43,6 +47,7 @@ from tests.audio.media import (
     probe_duration_ms,
     probe_stream,
 )
+from tests.conftest import REPO
 from tests.fakes.engines import ToneEngine
 from tests.fakes.google import FakeGoogle
 
@@ -303,6 +308,41 @@ def test_tracks_of_either_engine_have_the_target_loudness_under_the_peak_ceiling
     assert decode_errors(path) == ""
     assert TARGET_LUFS - 1 <= measured.integrated_lufs <= TARGET_LUFS + 1
     assert measured.true_peak_dbtp <= -1.0
+
+
+@pytest.mark.slow
+def test_the_seed_pages_read_by_espeak_ng_keep_true_peaks_under_the_ceiling(
+    content_dir: Path, tmp_path: Path
+) -> None:
+    # Real sentences limited hard by the normaliser are where MP3 encoding lifts peaks most.
+    data_dir = tmp_path / "var"
+    env = {**os.environ, "READER_CONTENT_DIR": str(content_dir), "READER_DATA_DIR": str(data_dir)}
+    env["READER_ENGINE"] = "espeak"
+    subprocess.run(
+        [sys.executable, "-m", "reader", "build"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        timeout=600,
+        check=True,
+    )
+    manifests = sorted((data_dir / "manifests").glob("*.json"))
+    assert len(manifests) == 2
+
+    for manifest in manifests:
+        page = json.loads(manifest.read_text(encoding="utf-8"))["page"]
+        measured = ebur128(data_dir / "audio" / f"{page['hash']}.mp3")
+        assert measured.true_peak_dbtp <= -1.0, manifest.stem
+        assert TARGET_LUFS - 1 <= measured.integrated_lufs <= TARGET_LUFS + 1, manifest.stem
+
+
+def test_the_decoded_true_peak_is_the_one_ffmpeg_measures(tmp_path: Path) -> None:
+    track = assemble(page_items(ClipCache(tmp_path, [ToneEngine()])), TAGS)
+    path = write(tmp_path, track.data)
+
+    ours = decoded_true_peak_dbtp(track.data)
+
+    assert ours == pytest.approx(ebur128(path).true_peak_dbtp, abs=0.2)
 
 
 # --- the store ------------------------------------------------------------------------------
