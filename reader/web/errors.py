@@ -10,12 +10,12 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
 
 from reader.errors import ReaderError, storage_failure
 from reader.web.deps import find_state
+from reader.web.schemas import ErrorBody, ErrorResponse
 
 logger = logging.getLogger(__name__)
 
@@ -45,18 +45,6 @@ _TITLES = {
     500: "Der opstod en fejl",
     503: "Tjenesten er ikke tilgængelig lige nu",
 }
-
-
-class ErrorBody(BaseModel):
-    status: int
-    title: str
-    message: str
-
-
-class ErrorResponse(BaseModel):
-    """The JSON body of every failed request under ``/api``."""
-
-    error: ErrorBody
 
 
 @dataclass(frozen=True, slots=True)

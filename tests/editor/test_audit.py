@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from reader.editor.audit import AuditLog
+from reader.errors import StorageFailed
 from tests.disks import fill, full_disk
 
 __all__ = ["full_disk"]  # a fixture used by name
@@ -77,3 +78,14 @@ def test_an_entry_the_full_disk_cannot_take_leaves_no_half_line(full_disk: Path)
         log.record("redaktør", "page.published", "side", "x" * 20_000)
     assert (full_disk / "audit.jsonl").read_bytes().endswith(b"}\n")
     assert [entry.summary for entry in log.recent()] == ["Første"]
+
+
+def test_a_log_that_cannot_be_written_is_the_service_s_failure_not_the_editor_s(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "var"
+    blocker.write_text("a file where the data directory should be", encoding="utf-8")
+    with pytest.raises(StorageFailed) as raised:
+        AuditLog(blocker / "audit.jsonl").check_room()
+    assert raised.value.status_code == 503 and raised.value.retry_after
+    assert raised.value.message.startswith("Ændringen kan ikke skrives i loggen")
