@@ -123,6 +123,7 @@ async def section_timings(
     responses={
         200: {"content": {"audio/mpeg": {}}},
         **failures(
+            400,
             413,
             422,
             429,

@@ -172,7 +172,9 @@ def versions(slug: SlugDep, service: EditorDep) -> list[Version]:
     return service.versions(slug)
 
 
-@router.post("/pages/{slug}/rollback", response_model=RolledBack, responses=failures(404, 422, 503))
+@router.post(
+    "/pages/{slug}/rollback", response_model=RolledBack, responses=failures(400, 404, 422, 503)
+)
 def rollback(
     slug: SlugDep,
     service: EditorDep,
@@ -187,7 +189,7 @@ def rollback(
     "/pages/{slug}/regenerate",
     status_code=202,
     response_model=JobView,
-    responses=failures(404, 422, 503),
+    responses=failures(400, 404, 422, 503),
 )
 def regenerate(
     slug: SlugDep,
@@ -203,7 +205,9 @@ def regenerate(
     return _job_location(response, job)
 
 
-@router.post("/regenerate", status_code=202, response_model=JobView, responses=failures(422, 503))
+@router.post(
+    "/regenerate", status_code=202, response_model=JobView, responses=failures(400, 422, 503)
+)
 def regenerate_all(
     response: Response,
     service: EditorDep,
@@ -248,7 +252,7 @@ def lexicon(service: EditorDep) -> LexiconDocument:
 @router.post(
     "/lexicon/preview",
     response_model=Impact,
-    responses=failures(404, 409, 422, described=_ENTRY_PROBLEMS),
+    responses=failures(400, 404, 409, 422, described=_ENTRY_PROBLEMS),
 )
 def preview(change: LexiconChange, service: EditorDep) -> Impact:
     """What the change would do: affected sentences before and after, and a clip of one.
@@ -260,7 +264,7 @@ def preview(change: LexiconChange, service: EditorDep) -> Impact:
     "/lexicon/entries",
     status_code=201,
     response_model=LexiconSaved,
-    responses=failures(409, 422, 503, described=_ENTRY_PROBLEMS),
+    responses=failures(400, 409, 422, 503, described=_ENTRY_PROBLEMS),
 )
 def add_entry(body: EntryBody, service: EditorDep, editor: SignedInDep) -> LexiconSaved:
     change = LexiconChange(action="add", written=body.written, spoken=body.spoken)
@@ -270,7 +274,7 @@ def add_entry(body: EntryBody, service: EditorDep, editor: SignedInDep) -> Lexic
 @router.put(
     "/lexicon/entries/{written:path}",
     response_model=LexiconSaved,
-    responses=failures(404, 409, 422, 503, described=_ENTRY_PROBLEMS),
+    responses=failures(400, 404, 409, 422, 503, described=_ENTRY_PROBLEMS),
 )
 def change_entry(
     written: str, body: EntryBody, service: EditorDep, editor: SignedInDep

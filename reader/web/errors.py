@@ -64,6 +64,9 @@ def describe(exc: Exception, request: Request) -> Problem:
             message = f"Der er ingen side på adressen {request.url.path}."
         elif exc.status_code == 405:
             message = f"Adressen {request.url.path} kan ikke bruges med {request.method}."
+        elif exc.status_code == 400:
+            # FastAPI's only 400: a request body that is not JSON (or not UTF-8) at all.
+            message = "Forespørgslens indhold kan ikke læses: det skal være gyldig JSON i UTF-8."
         else:
             message = exc.detail if isinstance(exc.detail, str) else title
         return Problem(exc.status_code, title, message, exc.headers)

@@ -35,6 +35,7 @@ RETRY_AFTER = {
 }
 
 FAILURES: dict[int, str] = {
+    400: "The body is not JSON at all (or not UTF-8)",
     401: "No token, or a wrong one (see WWW-Authenticate)",
     403: "Editor routes are off: READER_ADMIN_TOKEN is not set",
     404: "No such page, section, version, job or lexicon entry",
