@@ -130,7 +130,7 @@ async def section_timings(
             503,
             described={
                 413: "The text is over the length limit",
-                422: "The text has nothing to read aloud",
+                422: "No text, or nothing in it to read aloud",
                 503: "Too much is waiting to be spoken, or no voice answers: see Retry-After",
             },
         ),
