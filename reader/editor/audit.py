@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, JsonValue, ValidationError
 
-from reader.errors import ReaderError, storage_failure
+from reader.errors import ReaderError, StorageFailed, storage_failure
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,11 @@ _ROOM = 256 * 1024
 
 
 def _failure(error: OSError) -> ReaderError:
-    return storage_failure(error) or ReaderError(str(error))
+    """A disk problem is the service's, never the editor's request's: 503, not 400."""
+    return storage_failure(error) or StorageFailed(
+        f"Ændringen kan ikke skrives i loggen: {error.strerror or error}. Prøv igen om lidt; "
+        "driften skal rette datamappen (READER_DATA_DIR)."
+    )
 
 
 class AuditEntry(BaseModel):

@@ -31,8 +31,12 @@ Each rule is a small table or pattern below; the choices where Danish allows sev
 * A unit after a number is a word ("10 km" → "10 kilometer", "20 min." → "20 minutter").
 * A decimal section number is read part by part ("afsnit 4.2" → "afsnit fire punkt to"), and an
   age range in a compound word in words ("0-6-årige" → "nul til seksårige").
-* A range between day or month names gets "til" ("mandag-fredag" → "mandag til fredag"), and a
-  decade is said by its name ("1990'erne" → "halvfemserne").
+* A range between day or month names gets "til" ("mandag-fredag" → "mandag til fredag",
+  "januar–marts", "man.-fre." → "mandag til fredag", "1. januar-31. marts"); other hyphenated
+  words are compounds and keep their hyphen ("EU-regler", "by-og-land"), and a chain of three
+  names is a list ("april-maj-juni"). A range of clock times is one too without "kl."
+  ("10:00-14:00", "8.00-15.30" → "otte til femten tredive"). A decade is said by its name
+  ("1990'erne" → "halvfemserne").
 * Quotes are removed (’Trivsel’ is not read with apostrophes), "&" is "og", "og/eller" is
   "og eller", a dash between spaces is a pause (a comma), whitespace is collapsed.
 
@@ -221,6 +225,13 @@ _TIME = re.compile(
     r"(?:\s*[-–]\s*(?:klokken\s+)?(\d{1,2})(?:[.:](\d{2}))?)?(?!\d|[.,:]\d)"
 )
 _BARE_TIME = re.compile(r"(?<![\d.,:])(\d{1,2}):(\d{2})(?![\d:]|[.,]\d)")
+# A range of clock times without "kl.": "10:00-14:00", "10:30-14"; with full stops only when both
+# ends have their minutes on the five minutes, as opening hours do ("8.00-15.30"): no Danish
+# amount is written so (thousands have three digits), and "4.10-4.12" stays two section numbers.
+_BARE_TIME_RANGE = re.compile(
+    r"(?<![\w.,:])(\d{1,2})(?::(\d{2})\s*[-–]\s*(\d{1,2})(?::(\d{2}))?"
+    r"|\.(\d{2})\s*[-–]\s*(\d{1,2})\.(\d{2}))(?![\d:]|[.,]\d)"
+)
 _PHONE_PAIRS = re.compile(r"(?<![\d.,+])(\d{2}) (\d{2}) (\d{2}) (\d{2})(?!\d|[.,]\d)")
 _PHONE_RUN = re.compile(r"(?<![\d.,+])(\d{8})(?!\d|[.,]\d)")
 _PLUS = re.compile(r"\+\s?(?=\d)")
@@ -449,9 +460,20 @@ def _times(text: str) -> str:
     def bare(match: re.Match[str]) -> str:
         return _clock(match.group(1), match.group(2)) or match.group(0)
 
+    def bare_range(match: re.Match[str]) -> str:
+        hour, minute, end_hour, end_minute, dot_minute, dot_end_hour, dot_end_minute = (
+            match.groups()
+        )
+        if dot_minute is not None and (int(dot_minute) % 5 or int(dot_end_minute) % 5):
+            return match.group(0)
+        start = _clock(hour, minute or dot_minute)
+        end = _clock(end_hour or dot_end_hour, end_minute or dot_end_minute)
+        return f"{start} til {end}" if start and end else match.group(0)
+
     # A clock time with a colon is a time even without "kl." ("åbent 10:30-14"): an engine would
     # read the colon aloud.
-    return _BARE_TIME.sub(bare, _TIME.sub(replace, text))
+    text = _BARE_TIME_RANGE.sub(bare_range, _TIME.sub(replace, text))
+    return _BARE_TIME.sub(bare, text)
 
 
 def _pair(digits: str) -> str:
@@ -529,9 +551,35 @@ def _number_word(number: int) -> str:
     return str(number)
 
 
-_DAY_NAMES = "mandag|tirsdag|onsdag|torsdag|fredag|lørdag|søndag"
+_DAY_NAMES = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
+# Short forms seen in opening hours ("man.-fre."); they are read as days only inside a range.
+_DAY_ABBREVIATIONS = {
+    "man": 0,
+    "tir": 1,
+    "tirs": 1,
+    "ons": 2,
+    "tor": 3,
+    "tors": 3,
+    "fre": 4,
+    "fr": 4,
+    "lør": 5,
+    "søn": 6,
+}
+_RANGE_WORDS = {name: name for name in (*_DAY_NAMES, *MONTHS)} | {
+    **{short: _DAY_NAMES[day] for short, day in _DAY_ABBREVIATIONS.items()},
+    **{short: month_name(month) for short, month in _MONTH_ABBREVIATIONS.items()},
+}
+_RANGE_WORD = (
+    "(?:" + "|".join(sorted(map(re.escape, _RANGE_WORDS), key=len, reverse=True)) + r")(?!\w)\.?"
+)
+# A range of two day or month names, each side perhaps with its date or year: "mandag-fredag",
+# "januar–marts", "man.-fre.", "1. januar-31. marts", "januar 2024-marts 2025". Only these
+# words: other hyphenated words ("by-og-land", "EU-regler", "sundheds- og") are compounds. A
+# chain of three names ("april-maj-juni") is a list, not a range, and is left as it is.
 _WORD_RANGE = re.compile(
-    rf"\b({_DAY_NAMES}|{_MONTH_NAMES})\s*[-–]\s*({_DAY_NAMES}|{_MONTH_NAMES})\b", re.IGNORECASE
+    rf"(?<![\w\-–])(?<![-–] )({_RANGE_WORD})(\s+\d{{4}})?\s*[-–]\s*(\d{{1,2}}\.\s*)?({_RANGE_WORD})"
+    rf"(?!\s*[-–]\s*{_RANGE_WORD})",
+    re.IGNORECASE,
 )
 # "1990'erne" (the quote is already gone: "1990erne") is said by its decade, as Danes do.
 _DECADES = {
@@ -549,9 +597,27 @@ _DECADES = {
 _DECADE = re.compile(r"(?<![\d.,])(?:1[89]|20)(\d0)erne\b")
 
 
+def _range_word(written: str) -> str:
+    """A day or month name as written, or the name a short form stands for, in its case."""
+    word = written.rstrip(".")
+    name = _RANGE_WORDS[word.lower()]
+    if word.lower() == name:
+        return word
+    return name.capitalize() if word[0].isupper() else name
+
+
 def _word_ranges(text: str) -> str:
     """ "mandag-fredag" is "mandag til fredag", "maj-august" "maj til august"."""
-    text = _WORD_RANGE.sub(r"\1 til \2", text)
+
+    def replace(match: re.Match[str]) -> str:
+        first, year, day, last = match.groups()
+        spoken = f"{_range_word(first)}{year or ''} til {day or ''}{_range_word(last)}"
+        # A short form's full stop goes with it, unless it also ends the sentence.
+        if last.endswith(".") and _keeps_stop(match.string, match.end(), True):
+            spoken += "."
+        return spoken
+
+    text = _WORD_RANGE.sub(replace, text)
     return _DECADE.sub(lambda m: _DECADES[m.group(1)], text)
 
 

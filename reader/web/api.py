@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from reader.web.catalog import readable_pages
 from reader.web.deps import ListeningDep, SettingsDep, SlugDep, StoreDep
-from reader.web.errors import ErrorResponse
-from reader.web.schemas import PageDocument, PageSummary, audio_document
+from reader.web.schemas import PageDocument, PageSummary, audio_document, failures
 
 router = APIRouter(prefix="/api", tags=["pages"])
 
-_PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorResponse, "description": "No page with this slug"},
-    422: {"model": ErrorResponse, "description": "The page file cannot be extracted"},
-}
+_PAGE_ERRORS = failures(
+    404,
+    422,
+    described={404: "No page with this slug", 422: "The page file cannot be extracted"},
+)
 
 
 @router.get("/pages", response_model=list[PageSummary])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
@@ -14,17 +14,28 @@ from reader.audio.timings import Cue, to_webvtt
 from reader.content.slugs import SLUG_RE
 from reader.errors import Busy, NothingToSpeak, SectionNotFound, TextTooLong
 from reader.web.deps import ListeningDep, SettingsDep, SlugDep, StateDep
-from reader.web.errors import ErrorResponse
-from reader.web.schemas import SpeakRequest, audio_path
+from reader.web.schemas import Responses, SpeakRequest, audio_path, failures
 
 router = APIRouter(prefix="/api", tags=["audio"])
 
 NO_CACHE = {"Cache-Control": "no-cache"}
 NO_STORE = {"Cache-Control": "no-store"}
 
-_AUDIO_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorResponse, "description": "No such page or section"},
-    503: {"model": ErrorResponse, "description": "Not ready in time, or too busy: see Retry-After"},
+_AUDIO_ERRORS = failures(
+    404,
+    422,
+    503,
+    described={
+        404: "No such page or section",
+        422: "The page file cannot be extracted",
+        503: "Not ready in time, or too busy: see Retry-After",
+    },
+)
+_REDIRECT: Responses = {
+    307: {
+        "description": "To the current immutable MP3 (no body); follow Location",
+        "headers": {"Location": {"description": "/audio/{hash}.mp3", "schema": {"type": "string"}}},
+    }
 }
 
 
@@ -46,7 +57,12 @@ def _vtt(track: TrackInfo) -> Response:
     return Response(to_webvtt(cues), media_type="text/vtt; charset=utf-8", headers=NO_CACHE)
 
 
-@router.get("/pages/{slug}/audio", status_code=307, responses=_AUDIO_ERRORS)
+@router.get(
+    "/pages/{slug}/audio",
+    status_code=307,
+    response_class=RedirectResponse,
+    responses={**_REDIRECT, **_AUDIO_ERRORS},
+)
 async def page_audio(slug: SlugDep, listening: ListeningDep) -> RedirectResponse:
     """The page's current MP3 (made first if it never was)."""
     found = await run_in_threadpool(listening.page_track, slug)
@@ -58,6 +74,7 @@ async def page_audio(slug: SlugDep, listening: ListeningDep) -> RedirectResponse
     status_code=307,
     response_class=Response,
     responses={
+        **_REDIRECT,
         **_AUDIO_ERRORS,
         200: {
             "content": {"audio/mpeg": {}},
@@ -105,9 +122,18 @@ async def section_timings(
     response_class=Response,
     responses={
         200: {"content": {"audio/mpeg": {}}},
-        413: {"model": ErrorResponse, "description": "The text is over the length limit"},
-        422: {"model": ErrorResponse, "description": "The text has nothing to read aloud"},
-        429: {"model": ErrorResponse, "description": "Too many requests: see Retry-After"},
+        **failures(
+            400,
+            413,
+            422,
+            429,
+            503,
+            described={
+                413: "The text is over the length limit",
+                422: "No text, or nothing in it to read aloud",
+                503: "Too much is waiting to be spoken, or no voice answers: see Retry-After",
+            },
+        ),
     },
 )
 async def speak(

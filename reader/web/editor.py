@@ -4,7 +4,7 @@ audit log. Every route needs a Bearer token (``READER_ADMIN_TOKEN``)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -29,7 +29,7 @@ from reader.editor.views import PageRow, PageScript
 from reader.errors import PageTooLarge
 from reader.web.catalog import danish_sort_key
 from reader.web.deps import EditorDep, SettingsDep, SlugDep
-from reader.web.errors import ErrorResponse
+from reader.web.schemas import failures
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -47,14 +47,15 @@ async def _signed_in(
 
 SignedInDep = Annotated[Editor, Depends(_signed_in)]
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorResponse, "description": "No token, or a wrong one"},
-    403: {"model": ErrorResponse, "description": "Editor routes are off: READER_ADMIN_TOKEN"},
-}
-
 router = APIRouter(
-    prefix="/api", tags=["editor"], dependencies=[Depends(_signed_in)], responses=_ERRORS
+    prefix="/api", tags=["editor"], dependencies=[Depends(_signed_in)], responses=failures(401, 403)
 )
+
+_ENTRY_PROBLEMS = {
+    404: "No entry with that written form",
+    409: "The entry exists already, or the lexicon changed meanwhile",
+    422: "Not an entry that can be used (empty, too long, '#', '=' or a line break)",
+}
 
 
 class Whoami(BaseModel):
@@ -99,7 +100,7 @@ def status(service: EditorDep) -> list[PageRow]:
     return sorted(service.rows(), key=lambda row: danish_sort_key(row.title))
 
 
-@router.get("/pages/{slug}/script", response_model=PageScript)
+@router.get("/pages/{slug}/script", response_model=PageScript, responses=failures(404, 422))
 def script(slug: SlugDep, service: EditorDep) -> PageScript:
     """The page as it will be spoken, sentence by sentence, with LIX per section."""
     return service.script(slug)
@@ -128,8 +129,17 @@ async def _page_bytes(request: Request, limit: int) -> bytes:
     response_model=Published,
     responses={
         201: {"model": Published, "description": "A new page"},
-        413: {"model": ErrorResponse, "description": "Over READER_MAX_PAGE_BYTES"},
-        422: {"model": ErrorResponse, "description": "Not a page that can be read aloud"},
+        **failures(
+            404,
+            413,
+            422,
+            503,
+            described={
+                404: "Not a valid page slug",
+                413: "Over READER_MAX_PAGE_BYTES",
+                422: "Not a page that can be read aloud",
+            },
+        ),
     },
     openapi_extra={
         "requestBody": {"required": True, "content": {"text/html": {"schema": {"type": "string"}}}}
@@ -150,19 +160,21 @@ async def put_page(
     return published
 
 
-@router.delete("/pages/{slug}", response_model=Deleted)
+@router.delete("/pages/{slug}", response_model=Deleted, responses=failures(404, 422, 503))
 def delete_page(slug: SlugDep, service: EditorDep, editor: SignedInDep) -> Deleted:
     """Remove the page; its last version is kept, so a rollback brings it back."""
     return service.delete(slug, editor)
 
 
-@router.get("/pages/{slug}/versions", response_model=list[Version])
+@router.get("/pages/{slug}/versions", response_model=list[Version], responses=failures(404, 422))
 def versions(slug: SlugDep, service: EditorDep) -> list[Version]:
     """Kept earlier versions, newest first."""
     return service.versions(slug)
 
 
-@router.post("/pages/{slug}/rollback", response_model=RolledBack)
+@router.post(
+    "/pages/{slug}/rollback", response_model=RolledBack, responses=failures(400, 404, 422, 503)
+)
 def rollback(
     slug: SlugDep,
     service: EditorDep,
@@ -173,7 +185,12 @@ def rollback(
     return service.rollback(slug, body.version if body else None, editor)
 
 
-@router.post("/pages/{slug}/regenerate", status_code=202, response_model=JobView)
+@router.post(
+    "/pages/{slug}/regenerate",
+    status_code=202,
+    response_model=JobView,
+    responses=failures(400, 404, 422, 503),
+)
 def regenerate(
     slug: SlugDep,
     response: Response,
@@ -188,7 +205,9 @@ def regenerate(
     return _job_location(response, job)
 
 
-@router.post("/regenerate", status_code=202, response_model=JobView)
+@router.post(
+    "/regenerate", status_code=202, response_model=JobView, responses=failures(400, 422, 503)
+)
 def regenerate_all(
     response: Response,
     service: EditorDep,
@@ -206,7 +225,7 @@ def jobs(service: EditorDep) -> list[JobView]:
     return service.jobs.recent()
 
 
-@router.get("/jobs/{job_id}", response_model=JobView)
+@router.get("/jobs/{job_id}", response_model=JobView, responses=failures(404, 422))
 async def job(
     job_id: str,
     service: EditorDep,
@@ -230,20 +249,33 @@ def lexicon(service: EditorDep) -> LexiconDocument:
     return service.lexicon_document()
 
 
-@router.post("/lexicon/preview", response_model=Impact)
+@router.post(
+    "/lexicon/preview",
+    response_model=Impact,
+    responses=failures(400, 404, 409, 422, described=_ENTRY_PROBLEMS),
+)
 def preview(change: LexiconChange, service: EditorDep) -> Impact:
     """What the change would do: affected sentences before and after, and a clip of one.
     Nothing is saved."""
     return service.preview(change)
 
 
-@router.post("/lexicon/entries", status_code=201, response_model=LexiconSaved)
+@router.post(
+    "/lexicon/entries",
+    status_code=201,
+    response_model=LexiconSaved,
+    responses=failures(400, 409, 422, 503, described=_ENTRY_PROBLEMS),
+)
 def add_entry(body: EntryBody, service: EditorDep, editor: SignedInDep) -> LexiconSaved:
     change = LexiconChange(action="add", written=body.written, spoken=body.spoken)
     return service.save_lexicon(change, editor)
 
 
-@router.put("/lexicon/entries/{written:path}", response_model=LexiconSaved)
+@router.put(
+    "/lexicon/entries/{written:path}",
+    response_model=LexiconSaved,
+    responses=failures(400, 404, 409, 422, 503, described=_ENTRY_PROBLEMS),
+)
 def change_entry(
     written: str, body: EntryBody, service: EditorDep, editor: SignedInDep
 ) -> LexiconSaved:
@@ -254,13 +286,17 @@ def change_entry(
     return service.save_lexicon(change, editor)
 
 
-@router.delete("/lexicon/entries/{written:path}", response_model=LexiconSaved)
+@router.delete(
+    "/lexicon/entries/{written:path}",
+    response_model=LexiconSaved,
+    responses=failures(404, 409, 422, 503, described=_ENTRY_PROBLEMS),
+)
 def delete_entry(written: str, service: EditorDep, editor: SignedInDep) -> LexiconSaved:
     change = LexiconChange(action="delete", written=written)
     return service.save_lexicon(change, editor)
 
 
-@router.get("/audit", response_model=list[AuditEntry])
+@router.get("/audit", response_model=list[AuditEntry], responses=failures(422))
 def audit(
     service: EditorDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

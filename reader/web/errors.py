@@ -10,12 +10,12 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse, Response
 
 from reader.errors import ReaderError, storage_failure
 from reader.web.deps import find_state
+from reader.web.schemas import ErrorBody, ErrorResponse
 
 logger = logging.getLogger(__name__)
 
@@ -47,18 +47,6 @@ _TITLES = {
 }
 
 
-class ErrorBody(BaseModel):
-    status: int
-    title: str
-    message: str
-
-
-class ErrorResponse(BaseModel):
-    """The JSON body of every failed request under ``/api``."""
-
-    error: ErrorBody
-
-
 @dataclass(frozen=True, slots=True)
 class Problem:
     status: int
@@ -76,6 +64,9 @@ def describe(exc: Exception, request: Request) -> Problem:
             message = f"Der er ingen side på adressen {request.url.path}."
         elif exc.status_code == 405:
             message = f"Adressen {request.url.path} kan ikke bruges med {request.method}."
+        elif exc.status_code == 400:
+            # FastAPI's only 400: a request body that is not JSON (or not UTF-8) at all.
+            message = "Forespørgslens indhold kan ikke læses: det skal være gyldig JSON i UTF-8."
         else:
             message = exc.detail if isinstance(exc.detail, str) else title
         return Problem(exc.status_code, title, message, exc.headers)

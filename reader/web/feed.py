@@ -37,12 +37,12 @@ class Episode:
     built_at: dt.datetime
 
     @property
-    def published(self) -> str | None:
-        """RFC 822, from the page's "Opdateret" date (noon UTC: the same day everywhere)."""
-        if self.page.updated is None:
-            return None
-        day = self.page.updated
-        return format_datetime(dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC))
+    def published(self) -> str:
+        """RFC 822, from when the page's audio was made: a new recording is a new date.
+
+        The page's "Opdateret" date would stay put while the episode's MP3 changes under it.
+        """
+        return format_datetime(self.built_at.astimezone(dt.UTC))
 
     @property
     def duration(self) -> str:

@@ -3,12 +3,63 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from reader.audio.listen import PageAudio, TrackView
 from reader.content.models import Page
+
+Responses = dict[int | str, dict[str, Any]]
+"""A route's ``responses=``: what it answers besides its success."""
+
+
+class ErrorBody(BaseModel):
+    status: int
+    title: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    """The JSON body of every failed request under ``/api``."""
+
+    error: ErrorBody
+
+
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "schema": {"type": "integer"},
+    }
+}
+
+FAILURES: dict[int, str] = {
+    400: "The body is not JSON at all (or not UTF-8)",
+    401: "No token, or a wrong one (see WWW-Authenticate)",
+    403: "Editor routes are off: READER_ADMIN_TOKEN is not set",
+    404: "No such page, section, version, job or lexicon entry",
+    409: "In conflict with what is there: the entry exists, or the lexicon changed meanwhile",
+    413: "Over the size limit",
+    422: "Invalid values in the request, or content that cannot be read aloud",
+    429: "Too many requests: see Retry-After",
+    503: "Not possible now (busy, no voice, or storage failing): see Retry-After",
+}
+
+
+def failures(*statuses: int, described: Mapping[int, str] | None = None) -> Responses:
+    """``responses=`` for the failures a route really has, each with the error JSON;
+    ``described`` says more than the usual description for some of them."""
+    answers: Responses = {}
+    for status in statuses:
+        answer: dict[str, Any] = {
+            "model": ErrorResponse,
+            "description": (described or {}).get(status, FAILURES[status]),
+        }
+        if status in (429, 503):
+            answer["headers"] = RETRY_AFTER
+        answers[status] = answer
+    return answers
 
 
 def page_path(slug: str) -> str:

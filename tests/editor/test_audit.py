@@ -94,3 +94,14 @@ def test_a_disk_that_fills_after_the_check_still_takes_the_entry(tmp_path: Path)
         fill(disk)
         log.record("redaktør", "page.deleted", "side", "Slettede")
         assert [entry.summary for entry in log.recent(limit=2)] == ["Slettede", "x" * 20_000]
+
+
+def test_a_log_that_cannot_be_written_is_the_service_s_failure_not_the_editor_s(
+    tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "var"
+    blocker.write_text("a file where the data directory should be", encoding="utf-8")
+    with pytest.raises(StorageFailed) as raised:
+        AuditLog(blocker / "audit.jsonl").check_room()
+    assert raised.value.status_code == 503 and raised.value.retry_after
+    assert raised.value.message.startswith("Ændringen kan ikke skrives i loggen")

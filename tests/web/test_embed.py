@@ -4,7 +4,7 @@ for the allowed origins."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
@@ -185,14 +185,25 @@ async def test_oembed_refuses_what_it_cannot_embed(
 
 
 async def test_the_reading_view_announces_its_oembed_and_the_podcast_feed(
-    client: httpx.AsyncClient,
+    shared: httpx.AsyncClient,
 ) -> None:
-    soup = BeautifulSoup((await client.get(f"/pages/{SLUG}")).text, "html.parser")
+    soup = BeautifulSoup((await shared.get(f"/pages/{SLUG}")).text, "html.parser")
     discovery = soup.select_one('link[rel="alternate"][type="application/json+oembed"]')
     assert discovery is not None
-    answer = await client.get(str(discovery["href"]))
+    href = urlsplit(str(discovery["href"]))
+    # Absolute, on the public address: a consumer may have found the page anywhere.
+    assert (href.scheme, href.netloc, href.path) == ("https", "oplaesning.htk.dk", "/oembed")
+    # The page address is one encoded query value, not raw ':' and '/' in the query.
+    assert ":" not in href.query and "/" not in href.query
+    assert parse_qs(href.query, strict_parsing=True) == {
+        "format": ["json"],
+        "url": [f"{BASE}/pages/{SLUG}"],
+    }
+    answer = await shared.get(f"{href.path}?{href.query}")
     assert answer.status_code == 200
-    assert answer.json()["html"].count(f"/embed/{SLUG}") == 1
+    frame = BeautifulSoup(answer.json()["html"], "html.parser").iframe
+    assert frame is not None and frame["src"] == f"{BASE}/embed/{SLUG}"
+    assert answer.json()["title"] == "Politikker og Råd"
     feed = soup.select_one('link[rel="alternate"][type="application/rss+xml"]')
     assert feed is not None and feed["href"] == "/feed.xml"
 

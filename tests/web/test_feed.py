@@ -1,17 +1,20 @@
 """/feed.xml: an RSS 2.0 podcast of the pages that podcast apps accept: every episode has a title,
-a description, a dated pubDate from "Opdateret", an MP3 enclosure with its exact length, and the
-iTunes tags; the feed is in Danish."""
+a description, a pubDate from when its audio was made (it moves with the MP3), an MP3
+enclosure with its exact length, and the iTunes tags; the feed is in Danish."""
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 
+import feedparser
 import httpx
 import pytest
 
+from reader.audio.manifest import ManifestStore
 from reader.config import Settings
 from reader.services import build_services
 from reader.speech.engines.choice import EngineChoice
@@ -28,17 +31,31 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 BUILT = "politikker-og-raad"
 NOT_BUILT = "forebyggelsesstrategi"
 POLLS = 200
+SECOND_POLLS = 40
+
+
+def build(settings: Settings, slug: str) -> dt.datetime:
+    """Make the page's audio as ``reader build`` does; the manifest's time of making."""
+    engines = EngineChoice((ToneEngine(ms_per_char=5),), None)
+    services = build_services(settings, engines)
+    try:
+        services.builder.build(slug)
+    finally:
+        services.close()
+    manifest = ManifestStore(settings.data_dir).load(slug)
+    assert manifest is not None
+    return manifest.built_at
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    configured = settings.model_copy(update={"base_url": BASE})
+def configured(settings: Settings) -> Settings:
+    return settings.model_copy(update={"base_url": BASE})
+
+
+@pytest.fixture
+async def client(configured: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    build(configured, BUILT)
     engines = EngineChoice((ToneEngine(ms_per_char=5),), None)
-    services = build_services(configured, engines)
-    try:
-        services.builder.build(BUILT)
-    finally:
-        services.close()
     async with client_for(create_app(configured, engines=engines)) as client:
         yield client
 
@@ -83,7 +100,7 @@ async def test_the_feed_is_a_danish_rss_podcast_with_the_itunes_tags(
 
 
 async def test_an_episode_carries_its_page_text_date_and_exact_mp3(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, configured: Settings
 ) -> None:
     channel = channel_of(await client.get("/feed.xml"))
     items = channel.findall("item")
@@ -94,7 +111,10 @@ async def test_an_episode_carries_its_page_text_date_and_exact_mp3(
     guid = item.find("guid")
     assert guid is not None and guid.get("isPermaLink") == "false" and guid.text
     published = email.utils.parsedate_to_datetime(text(item, "pubDate"))
-    assert published.date().isoformat() == "2015-08-05"
+    manifest = ManifestStore(configured.data_dir).load(BUILT)
+    assert manifest is not None
+    assert published == manifest.built_at.replace(microsecond=0)
+    assert published.date().isoformat() != "2015-08-05", "not the page's Opdateret date"
 
     page = (await client.get(f"/api/pages/{BUILT}")).json()
     enclosure = item.find("enclosure")
@@ -180,3 +200,44 @@ async def test_control_characters_in_a_page_leave_the_feed_valid_xml(
     titles = [item.findtext("title") for item in channel_of(response).iter("item")]
     assert "Kontrol" in titles
     assert "\x1b" not in response.text and "\x08" not in response.text
+
+
+def pub_dates(response: httpx.Response) -> dict[str, dt.datetime]:
+    return {
+        text(item, "guid"): email.utils.parsedate_to_datetime(text(item, "pubDate"))
+        for item in channel_of(response).iter("item")
+    }
+
+
+async def test_an_episode_is_dated_anew_when_its_audio_is_made_anew(
+    client: httpx.AsyncClient, configured: Settings
+) -> None:
+    before = pub_dates(await client.get("/feed.xml"))[BUILT]
+    # The feed's dates are whole seconds: let the clock pass into the next one first.
+    for _ in range(SECOND_POLLS):
+        if dt.datetime.now(dt.UTC).replace(microsecond=0) > before:
+            break
+        time.sleep(0.05)
+    page = configured.pages_dir / f"{BUILT}.html"
+    text_now = page.read_text(encoding="utf-8")
+    page.write_text(text_now.replace("et Integrationsråd", "et Integrationsudvalg"), "utf-8")
+    built = build(configured, BUILT)
+    after = pub_dates(await client.get("/feed.xml"))[BUILT]
+    assert after == built.replace(microsecond=0)
+    assert after > before, "new audio, new date; the page's Opdateret date did not change"
+
+
+async def test_feedparser_reads_the_feed_without_complaint(client: httpx.AsyncClient) -> None:
+    response = await client.get("/feed.xml")
+    parsed = feedparser.parse(response.content)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.version == "rss20"
+    assert parsed.feed.language == "da"
+    assert parsed.entries, "the built page is an episode"
+    for entry in parsed.entries:
+        assert entry.id and entry.title
+        assert entry.published_parsed is not None, entry.get("published")
+        (enclosure,) = entry.enclosures
+        assert enclosure.type == "audio/mpeg"
+        assert int(enclosure.length) > 0
+        assert enclosure.href.startswith(BASE + "/audio/")
