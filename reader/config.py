@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     max_page_bytes: int = Field(default=2_000_000, ge=1_000, le=50_000_000)
     """Largest page HTML accepted, in bytes."""
 
+    max_page_sentences: int = Field(default=5000, ge=1, le=1_000_000)
+    """Most sentences a page an editor publishes may have."""
+
     gtts_url: str = GOOGLE_TTS_URL
     """Google's TTS endpoint. Only ``https``, or ``http`` to a loopback address (tests)."""
 
