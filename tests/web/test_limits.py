@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -13,49 +12,21 @@ import pytest
 from reader.config import Settings
 from reader.web.app import create_app
 from reader.web.body_limit import BODY_SLACK_BYTES, DEFAULT_BODY_BYTES, body_limits
-from tests.web.live import serve_in_thread
+from tests.web.live import SOCKET_TIMEOUT, address, read_answer, serve_in_thread
 
 pytestmark = pytest.mark.slow
 
-# Enough reads for any answer here; each waits at most SOCKET_TIMEOUT, so nothing hangs.
-MAX_READS = 1000
-SOCKET_TIMEOUT = 30
 CLAIMED = 100_000_000
 
 
 @pytest.fixture
 def base_url(settings: Settings) -> Iterator[str]:
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_in_thread(create_app(settings), settings) as url:
         yield url
 
 
-def _address(base_url: str) -> tuple[str, int]:
-    parts = urlsplit(base_url)
-    assert parts.hostname is not None and parts.port is not None
-    return parts.hostname, parts.port
-
-
-def read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    """Read until the server closes: (status, lower-cased headers, body)."""
-    data = b""
-    for _ in range(MAX_READS):
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    else:
-        raise AssertionError("the server kept the connection open")
-    head, _, body = data.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return int(status_line.split()[1]), headers, body
-
-
 def send_head(base_url: str, head: str, body: bytes = b"") -> socket.socket:
-    sock = socket.create_connection(_address(base_url), timeout=SOCKET_TIMEOUT)
+    sock = socket.create_connection(address(base_url), timeout=SOCKET_TIMEOUT)
     sock.sendall(head.encode("latin-1") + b"\r\n" + body)
     return sock
 
