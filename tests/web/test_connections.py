@@ -14,7 +14,9 @@ import pytest
 
 from reader.config import Settings
 from reader.web.app import create_app
+from reader.web.serving import BoundedHttpProtocol, server_config
 from tests.web.live import SOCKET_TIMEOUT, address, read_answer, serve_in_thread
+from tests.web.server import reader_server
 
 pytestmark = pytest.mark.slow
 
@@ -144,6 +146,34 @@ def test_requests_beyond_the_connection_limit_get_503(settings: Settings) -> Non
         with socket.create_connection(server, timeout=SOCKET_TIMEOUT):
             # One idle connection and this request's own make two: the limit.
             assert httpx.get(f"{base_url}/healthz").status_code == 503
+
+
+def test_reader_serve_closes_a_connection_that_stops_halfway_through_its_headers(
+    settings: Settings,
+) -> None:
+    env = {"READER_HEADER_TIMEOUT": "1", "READER_ENGINE": "espeak"}
+    with reader_server(settings.content_dir, settings.data_dir, env) as base_url:
+        with socket.create_connection(address(base_url), timeout=SOCKET_TIMEOUT) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: reader\r\n")
+            assert closed_by_server(sock)
+
+
+def test_the_server_takes_its_limits_from_the_settings(settings: Settings) -> None:
+    changed = Settings(
+        **{
+            **settings.model_dump(),
+            "max_header_bytes": 4096,
+            "header_timeout": 2.5,
+            "keep_alive_timeout": 7,
+            "max_connections": 12,
+        }
+    )
+    config = server_config(create_app(changed), changed, host="127.0.0.1", port=8000)
+    config.load()
+    protocol = config.http_protocol_class
+    assert issubclass(protocol, BoundedHttpProtocol)
+    assert (protocol.max_header_bytes, protocol.header_timeout) == (4096, 2.5)
+    assert (config.timeout_keep_alive, config.limit_concurrency) == (7, 12)
 
 
 def test_an_idle_kept_alive_connection_is_closed(settings: Settings) -> None:
