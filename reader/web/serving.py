@@ -6,8 +6,10 @@ httptools takes request headers of any size for as long as a client cares to sen
 timer is reset by every byte, so a client trickling one byte a second holds a connection (and a
 file descriptor) for ever. ``BoundedHttpProtocol`` adds the two missing limits on top of the
 httptools protocol: a request's headers must fit in ``READER_MAX_HEADER_BYTES`` (else 431 and
-the connection is closed) and arrive within ``READER_HEADER_TIMEOUT`` seconds of the connection
-opening, or of the previous answer on a kept-alive connection (else it is closed).
+the connection is closed) and arrive within ``READER_HEADER_TIMEOUT`` seconds (else it is
+closed). The time counts from the moment the connection opens, or on a kept-alive connection
+from the first byte of the next request: until then it is idle, which uvicorn's keep-alive
+timeout bounds.
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self._reading_headers = True
         self._header_bytes = 0
         self._header_deadline: asyncio.TimerHandle | None = None
+        self._deadline_on_next_byte = False
+        # Whether the parser is inside a request (from its first byte to the end of its body).
+        self._in_request = False
 
     @classmethod
     def with_limits(
@@ -66,6 +71,11 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self.transport.is_closing():
+            return
+        if self._deadline_on_next_byte:
+            self._deadline_on_next_byte = False
+            self._start_header_deadline()
         # Headers are fed to the parser no further than the limit: httptools keeps a header it
         # has not seen the end of in memory, however long it grows.
         while data and self._reading_headers:
@@ -81,12 +91,17 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if data:
             super().data_received(data)
 
+    def on_message_begin(self) -> None:
+        self._in_request = True
+        super().on_message_begin()
+
     def on_headers_complete(self) -> None:
         self._reading_headers = False
         self._cancel_header_deadline()
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
+        self._in_request = False
         super().on_message_complete()
         # Whatever comes next on this connection is the next request's headers.
         self._reading_headers = True
@@ -96,8 +111,13 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         # A request already queued behind this one has its headers; any other must send them.
         waiting = bool(self.pipeline)
         super().on_response_complete()
-        if not waiting and not self.transport.is_closing():
+        if waiting or self.transport.is_closing():
+            return
+        if self._reading_headers and self._in_request:
+            # The next request began while this one was answered; no later byte may come.
             self._start_header_deadline()
+        else:
+            self._deadline_on_next_byte = True
 
     def _start_header_deadline(self) -> None:
         self._cancel_header_deadline()
@@ -113,7 +133,7 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         if self.cycle is not None and not self.cycle.response_complete:
             return  # a request is being answered: its headers came in time
         if not self.transport.is_closing():
-            logger.info("closing a connection that sent no complete request headers in time")
+            logger.debug("closing a connection that sent no complete request headers in time")
             self.transport.close()
 
     def _refuse_headers(self) -> None:

@@ -88,6 +88,32 @@ def test_a_kept_alive_connection_must_send_its_next_headers_in_time(settings: Se
             assert closed_by_server(sock)
 
 
+def test_idle_time_on_a_kept_alive_connection_is_the_keep_alive_timeouts(
+    settings: Settings,
+) -> None:
+    with served(settings, header_timeout=1, keep_alive_timeout=300) as server:
+        with socket.create_connection(server, timeout=SOCKET_TIMEOUT) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: reader\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+            # Idle for twice the header deadline: the next request's time starts with it.
+            time.sleep(2)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: reader\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+
+
+def test_a_next_request_begun_during_the_answer_must_finish_its_headers_in_time(
+    settings: Settings,
+) -> None:
+    # The start of the second request comes with the first: its time has begun before the
+    # answer, and no later byte comes to start it.
+    first = b"GET /healthz HTTP/1.1\r\nHost: reader\r\n\r\n"
+    with served(settings, header_timeout=1, keep_alive_timeout=300) as server:
+        with socket.create_connection(server, timeout=SOCKET_TIMEOUT) as sock:
+            sock.sendall(first + b"GET /healthz HTTP/1.1\r\nHost: rea")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+            assert closed_by_server(sock)
+
+
 def test_the_deadline_covers_the_headers_only_not_the_body(settings: Settings) -> None:
     body = b'{"text": "\xf0\x9f\x98\x80"}'
     head = (
