@@ -89,3 +89,31 @@ def read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     return int(status_line.split()[1]), headers, body
+
+
+def read_kept_answer(sock: socket.socket) -> int:
+    """Read one answer that has a Content-Length, leaving the connection open: its status."""
+    data = b""
+    for _ in range(MAX_READS):
+        head, found, body = data.partition(b"\r\n\r\n")
+        if found:
+            break
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError("the server closed the connection")
+        data += chunk
+    else:
+        raise AssertionError("no end of the headers")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    fields = {name.strip().lower(): value for name, _, value in (x.partition(":") for x in lines)}
+    length = int(fields["content-length"])
+    for _ in range(MAX_READS):
+        if len(body) >= length:
+            break
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError("the server closed the connection")
+        body += chunk
+    else:
+        raise AssertionError("no end of the body")
+    return int(status_line.split()[1])

@@ -15,7 +15,13 @@ import pytest
 from reader.config import Settings
 from reader.web.app import create_app
 from reader.web.serving import BoundedHttpProtocol, server_config
-from tests.web.live import SOCKET_TIMEOUT, address, read_answer, serve_in_thread
+from tests.web.live import (
+    SOCKET_TIMEOUT,
+    address,
+    read_answer,
+    read_kept_answer,
+    serve_in_thread,
+)
 from tests.web.server import reader_server
 
 pytestmark = pytest.mark.slow
@@ -94,11 +100,11 @@ def test_idle_time_on_a_kept_alive_connection_is_the_keep_alive_timeouts(
     with served(settings, header_timeout=1, keep_alive_timeout=300) as server:
         with socket.create_connection(server, timeout=SOCKET_TIMEOUT) as sock:
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: reader\r\n\r\n")
-            assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+            assert read_kept_answer(sock) == 200
             # Idle for twice the header deadline: the next request's time starts with it.
             time.sleep(2)
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: reader\r\n\r\n")
-            assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+            assert read_kept_answer(sock) == 200
 
 
 def test_a_next_request_begun_during_the_answer_must_finish_its_headers_in_time(
@@ -182,6 +188,52 @@ def test_reader_serve_closes_a_connection_that_stops_halfway_through_its_headers
         with socket.create_connection(address(base_url), timeout=SOCKET_TIMEOUT) as sock:
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: reader\r\n")
             assert closed_by_server(sock)
+
+
+def test_reader_serve_answers_431_to_headers_over_its_limit(settings: Settings) -> None:
+    env = {"READER_MAX_HEADER_BYTES": "4096", "READER_ENGINE": "espeak"}
+    start = b"GET /healthz HTTP/1.1\r\nHost: reader\r\nX-Padding: "
+    end = b"\r\n\r\n"
+    with reader_server(settings.content_dir, settings.data_dir, env) as base_url:
+        with socket.create_connection(address(base_url), timeout=SOCKET_TIMEOUT) as sock:
+            sock.sendall(start + b"a" * (4096 - len(start) - len(end)) + end)
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+        with socket.create_connection(address(base_url), timeout=SOCKET_TIMEOUT) as sock:
+            sock.sendall(start + b"a" * (4096 - len(start) - len(end) + 1) + end)
+            status, headers, body = read_answer(sock)
+    assert status == 431
+    assert headers["connection"] == "close"
+    assert "4096 bytes" in body.decode()
+
+
+def test_reader_serve_keeps_an_idle_connection_for_its_keep_alive_timeout(
+    settings: Settings,
+) -> None:
+    # uvicorn's own keep-alive timeout is 5 s: idling past it shows the setting is the one used,
+    # and that the header deadline (1 s) does not count idle time.
+    idle = 6
+    env = {
+        "READER_KEEP_ALIVE_TIMEOUT": "300",
+        "READER_HEADER_TIMEOUT": "1",
+        "READER_ENGINE": "espeak",
+    }
+    with reader_server(settings.content_dir, settings.data_dir, env) as base_url:
+        with socket.create_connection(address(base_url), timeout=SOCKET_TIMEOUT) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: reader\r\n\r\n")
+            assert read_kept_answer(sock) == 200
+            time.sleep(idle)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: reader\r\n\r\n")
+            assert read_kept_answer(sock) == 200
+
+
+def test_reader_serve_answers_503_beyond_its_connection_limit(settings: Settings) -> None:
+    env = {"READER_MAX_CONNECTIONS": "2", "READER_ENGINE": "espeak"}
+    with reader_server(settings.content_dir, settings.data_dir, env) as base_url:
+        assert httpx.get(f"{base_url}/healthz").status_code == 200
+        with socket.create_connection(address(base_url), timeout=SOCKET_TIMEOUT):
+            # One idle connection and this request's own make two: the limit.
+            assert httpx.get(f"{base_url}/healthz").status_code == 503
+        assert httpx.get(f"{base_url}/healthz").status_code == 200
 
 
 def test_the_server_takes_its_limits_from_the_settings(settings: Settings) -> None:
