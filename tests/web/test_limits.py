@@ -13,6 +13,7 @@ from reader.config import Settings
 from reader.web.app import create_app
 from reader.web.body_limit import BODY_SLACK_BYTES, DEFAULT_BODY_BYTES, body_limits
 from tests.web.live import SOCKET_TIMEOUT, address, read_answer, serve_in_thread
+from tests.web.server import reader_server
 
 pytestmark = pytest.mark.slow
 
@@ -131,3 +132,23 @@ def test_a_normal_speak_request_is_answered(base_url: str) -> None:
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "audio/mpeg"
     assert len(answer.content) > 0
+
+
+def test_reader_serve_refuses_oversize_bodies_without_reading_them(settings: Settings) -> None:
+    env = {"READER_SPEAK_MAX_CHARS": str(settings.speak_max_chars), "READER_ENGINE": "espeak"}
+    limit = limit_of(settings, "POST", "/api/speak")
+    head = "POST /api/speak HTTP/1.1\r\nHost: reader\r\nContent-Type: application/json\r\n"
+    # Neither body is ever finished: only a server that stops at the limit can answer.
+    claimed = f"Content-Length: {CLAIMED}\r\n"
+    text = json.dumps({"text": "Hej", "padding": "x" * (limit + 1)}).encode()
+    chunked = "Transfer-Encoding: chunked\r\n"
+    with reader_server(settings.content_dir, settings.data_dir, env) as url:
+        with send_head(url, head + claimed, b'{"tex') as sock:
+            status, headers, body = read_answer(sock)
+        assert status == 413
+        assert headers["connection"] == "close"
+        assert f"{CLAIMED} bytes" in json.loads(body)["error"]["message"]
+        with send_head(url, head + chunked, f"{len(text):x}\r\n".encode() + text) as sock:
+            status, _, body = read_answer(sock)
+        assert status == 413
+        assert f"{limit} bytes" in json.loads(body)["error"]["message"]
