@@ -8,8 +8,8 @@ file descriptor) for ever. ``BoundedHttpProtocol`` adds the two missing limits o
 httptools protocol: a request's headers must fit in ``READER_MAX_HEADER_BYTES`` (else 431 and
 the connection is closed) and arrive within ``READER_HEADER_TIMEOUT`` seconds (else it is
 closed). The time counts from the moment the connection opens, or on a kept-alive connection
-from the first byte of the next request: until then it is idle, which uvicorn's keep-alive
-timeout bounds.
+from the first byte of the next request (at the earliest, the end of the previous answer):
+until then it is idle, which uvicorn's keep-alive timeout bounds.
 """
 
 from __future__ import annotations
