@@ -47,21 +47,20 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from reader.web.app import create_app
+    from reader.web.serving import server_config
 
     settings = _settings()
     app = create_app(settings)
-    # Behind nginx on the same machine, X-Forwarded-For names the client (per-client limits);
-    # uvicorn trusts it only from 127.0.0.1.
-    # The access log is off unless asked for: it costs a third of the audio throughput, and
-    # nginx in front (deploy/nginx.conf) is the place to log requests.
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level="info",
-        proxy_headers=True,
-        access_log=args.access_log,
+    config = server_config(
+        app, settings, host=args.host, port=args.port, access_log=args.access_log
     )
+    server = uvicorn.Server(config)
+    try:
+        server.run()
+    except KeyboardInterrupt:  # uvicorn has shut down cleanly, then passes Ctrl-C on
+        pass
+    if not server.started:
+        raise CommandError(f"could not serve on {args.host}:{args.port} (see the messages above)")
     return 0
 
 

@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     max_page_bytes: int = Field(default=2_000_000, ge=1_000, le=50_000_000)
     """Largest page HTML accepted, in bytes."""
 
+    max_page_sentences: int = Field(default=5000, ge=1, le=1_000_000)
+    """Most sentences a page an editor publishes may have."""
+
     gtts_url: str = GOOGLE_TTS_URL
     """Google's TTS endpoint. Only ``https``, or ``http`` to a loopback address (tests)."""
 
@@ -153,6 +156,18 @@ class Settings(BaseSettings):
 
     speak_per_minute: int = Field(default=10, ge=1, le=10_000)
     """``POST /api/speak`` requests one client may make a minute."""
+
+    max_header_bytes: int = Field(default=32768, ge=1024, le=1_048_576)
+    """Largest request line and headers of one request, in bytes; beyond it 431."""
+
+    header_timeout: float = Field(default=10.0, gt=0, le=300)
+    """Seconds a connection may take to send a request's headers before it is closed."""
+
+    keep_alive_timeout: int = Field(default=5, ge=1, le=300)
+    """Seconds an idle kept-alive connection stays open waiting for the next request."""
+
+    max_connections: int = Field(default=1000, ge=1, le=1_000_000)
+    """Most connections (and requests being answered) at once; beyond it new requests get 503."""
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

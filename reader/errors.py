@@ -45,6 +45,19 @@ class PageTooLarge(ContentError):
     title = "Siden er for stor"
 
 
+class TooManySentences(ContentError):
+    """A page with more sentences than an editor may publish (each is one engine call)."""
+
+    title = "Siden har for mange sætninger"
+
+
+class BodyTooLarge(ReaderError):
+    """A request body over the limit of the route it was sent to, refused before it is read."""
+
+    status_code = 413
+    title = "Forespørgslen er for stor"
+
+
 class TextTooLong(ReaderError):
     status_code = 413
     title = "Teksten er for lang"

@@ -30,7 +30,7 @@ from reader.content.models import Page
 from reader.content.slugs import check_slug
 from reader.content.store import ContentStore
 from reader.editor.errors import NotWritable, VersionNotFound
-from reader.errors import ContentError, PageNotFound
+from reader.errors import ContentError, PageNotFound, TooManySentences
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +59,17 @@ class Published:
     """The version this one replaced, now kept."""
 
 
-def validate_page(slug: str, data: bytes, *, max_bytes: int) -> Page:
+def validate_page(slug: str, data: bytes, *, max_bytes: int, max_sentences: int) -> Page:
     """The page ``data`` extracts to; ``ContentError`` (422, 413 when too large) says why not."""
     page = extract_page(data, slug=slug, source=f"{slug}.html", max_bytes=max_bytes)
-    if not page.sections or not page.sentences():
+    count = len(page.sentences())
+    if not page.sections or not count:
         raise ContentError(f"{slug}.html: the page has no section with text to read")
+    if count > max_sentences:
+        raise TooManySentences(
+            f"Siden har {count} sætninger; der kan højst udgives {max_sentences} sætninger "
+            "på én side (READER_MAX_PAGE_SENTENCES). Del siden op i flere sider."
+        )
     return page
 
 
@@ -92,16 +98,20 @@ class PageFiles:
         versions_dir: Path,
         *,
         keep: int,
+        max_sentences: int,
         clock: Callable[[], dt.datetime] = _utc_now,
     ) -> None:
         self.store = store
         self.versions_dir = versions_dir
         self.keep = keep
+        self.max_sentences = max_sentences
         self._clock = clock
         self._lock = threading.Lock()
 
     def publish(self, slug: str, data: bytes) -> Published:
-        page = validate_page(check_slug(slug), data, max_bytes=self.store.max_bytes)
+        page = validate_page(
+            check_slug(slug), data, max_bytes=self.store.max_bytes, max_sentences=self.max_sentences
+        )
         path = self.store.path(slug)
         with self._lock, _writable(slug):
             old = _read(path)
@@ -143,7 +153,9 @@ class PageFiles:
             current = _read(path)
             chosen = self._choose(slug, version_id, current)
             data = self._version_path(slug, chosen.id).read_bytes()
-            page = validate_page(slug, data, max_bytes=self.store.max_bytes)
+            page = validate_page(
+                slug, data, max_bytes=self.store.max_bytes, max_sentences=self.max_sentences
+            )
             if current is not None:
                 self._keep(slug, current)
             self._write(path, data)

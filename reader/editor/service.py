@@ -130,7 +130,10 @@ class EditorService:
             tokens=EditorTokens.from_settings(settings),
             audit=AuditLog(settings.data_dir / "audit.jsonl"),
             pages=PageFiles(
-                services.store, settings.content_dir / "versions", keep=settings.page_versions
+                services.store,
+                settings.content_dir / "versions",
+                keep=settings.page_versions,
+                max_sentences=settings.max_page_sentences,
             ),
             lexicon=LexiconFile(settings.lexicon_path),
             jobs=JobRunner(services.builder),

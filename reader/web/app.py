@@ -14,6 +14,7 @@ from reader.speech.engines.choice import EngineChoice
 from reader.web import admin, api, audio, editor, embed, feed, health, pages
 from reader.web.assets import Assets, VersionedStaticFiles
 from reader.web.audio_files import AudioFiles
+from reader.web.body_limit import DEFAULT_BODY_BYTES, BodyLimit, body_limits
 from reader.web.cors import ScopedCORS
 from reader.web.deps import STATE_KEY
 from reader.web.errors import install_error_handler
@@ -46,6 +47,9 @@ def create_app(settings: Settings, *, engines: EngineChoice | None = None) -> Fa
     )
     # Innermost, next to the router: HEAD and OPTIONS for every route, and full Allow headers.
     app.add_middleware(Methods, router=app.router)
+    # Inside the security headers and the metrics, so that a refused body is answered and
+    # counted like any other failure.
+    app.add_middleware(BodyLimit, rules=body_limits(settings), default=DEFAULT_BODY_BYTES)
     app.add_middleware(SecurityHeaders)
     install_error_handler(app)
     app.mount("/static", VersionedStaticFiles(assets), name="static")

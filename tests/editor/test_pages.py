@@ -11,7 +11,7 @@ from reader.config import Settings
 from reader.content.store import ContentStore
 from reader.editor.errors import NotWritable, VersionNotFound
 from reader.editor.pages import PageFiles
-from reader.errors import ContentError, PageNotFound
+from reader.errors import ContentError, PageNotFound, TooManySentences
 
 SLUG = "ny-side"
 
@@ -29,7 +29,9 @@ def store(settings: Settings) -> ContentStore:
 
 @pytest.fixture
 def files(store: ContentStore, settings: Settings) -> PageFiles:
-    return PageFiles(store, settings.content_dir / "versions", keep=3)
+    return PageFiles(
+        store, settings.content_dir / "versions", keep=3, max_sentences=settings.max_page_sentences
+    )
 
 
 def sentences(store: ContentStore, slug: str = SLUG) -> list[str]:
@@ -132,7 +134,13 @@ def test_a_clock_set_back_a_day_still_keeps_the_newest_version(
     store: ContentStore, settings: Settings
 ) -> None:
     clock = SettableClock()
-    files = PageFiles(store, settings.content_dir / "versions", keep=3, clock=clock)
+    files = PageFiles(
+        store,
+        settings.content_dir / "versions",
+        keep=3,
+        max_sentences=settings.max_page_sentences,
+        clock=clock,
+    )
     for number in range(5):
         files.publish(SLUG, html(f"Udgave {number}."))
     clock.now -= dt.timedelta(days=1)
@@ -170,6 +178,45 @@ def test_a_page_that_cannot_be_read_is_refused_and_nothing_changes(
     assert files.versions(SLUG) == []
 
 
+def many(count: int) -> bytes:
+    """A page of ``count`` sentences: the heading and ``count - 1`` paragraphs."""
+    paragraphs = "".join(f"<p>Sætning nummer {number}.</p>" for number in range(1, count))
+    return f"<html lang='da'><body><main><h1>Ny side</h1>{paragraphs}</main></body></html>".encode()
+
+
+def test_a_page_at_the_sentence_limit_is_published(store: ContentStore, settings: Settings) -> None:
+    files = PageFiles(store, settings.content_dir / "versions", keep=3, max_sentences=4)
+    files.publish(SLUG, many(4))
+    assert len(sentences(store)) == 4
+
+
+def test_a_page_over_the_sentence_limit_is_refused_and_nothing_changes(
+    store: ContentStore, settings: Settings
+) -> None:
+    files = PageFiles(store, settings.content_dir / "versions", keep=3, max_sentences=4)
+    files.publish(SLUG, html("Første udgave."))
+    before = (settings.pages_dir / f"{SLUG}.html").read_bytes()
+    with pytest.raises(TooManySentences) as caught:
+        files.publish(SLUG, many(5))
+    assert caught.value.status_code == 422
+    assert "5 sætninger" in caught.value.message and "højst udgives 4" in caught.value.message
+    assert "READER_MAX_PAGE_SENTENCES" in caught.value.message
+    assert (settings.pages_dir / f"{SLUG}.html").read_bytes() == before
+    assert files.versions(SLUG) == []
+
+
+def test_a_rollback_to_a_version_over_the_sentence_limit_is_refused(
+    store: ContentStore, settings: Settings
+) -> None:
+    roomy = PageFiles(store, settings.content_dir / "versions", keep=3, max_sentences=10)
+    roomy.publish(SLUG, many(6))
+    roomy.publish(SLUG, html("Kort udgave."))
+    strict = PageFiles(store, settings.content_dir / "versions", keep=3, max_sentences=4)
+    with pytest.raises(TooManySentences):
+        strict.rollback(SLUG)
+    assert sentences(store) == ["Ny side", "Kort udgave."]
+
+
 def test_no_temporary_file_is_left_behind(files: PageFiles, settings: Settings) -> None:
     files.publish(SLUG, html("En."))
     files.publish(SLUG, html("To."))
@@ -182,7 +229,7 @@ def test_a_content_directory_that_cannot_be_written_is_a_clear_503(
 ) -> None:
     blocked = settings.content_dir / "blocked"
     blocked.write_text("a file where the versions directory should be")
-    files = PageFiles(store, blocked, keep=3)
+    files = PageFiles(store, blocked, keep=3, max_sentences=settings.max_page_sentences)
     with pytest.raises(NotWritable) as caught:
         files.publish("politikker-og-raad", html("En ny udgave."))
     assert caught.value.status_code == 503

@@ -26,13 +26,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def reader_server(content_dir: Path, data_dir: Path) -> Iterator[str]:
+def reader_server(
+    content_dir: Path, data_dir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
     """Start ``python -m reader serve``, wait until /healthz answers, yield its base URL."""
     port = free_port()
     env = {
         **os.environ,  # READER_* were cleared by the shared fixtures; the gTTS URL is loopback
         "READER_CONTENT_DIR": str(content_dir),
         "READER_DATA_DIR": str(data_dir),
+        **(extra_env or {}),
     }
     command = [sys.executable, "-m", "reader", "serve", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(

@@ -230,6 +230,25 @@ async def test_an_oversize_body_is_refused_before_it_is_read_whole(
     assert response.status_code == 413
 
 
+async def test_a_page_over_the_sentence_limit_is_a_422_that_names_limit_and_count(
+    settings: Settings, engine: ToneEngine
+) -> None:
+    strict = editor_settings(settings, max_page_sentences=3)
+    before = page_html(strict, POLITIK)
+    paragraphs = "".join(f"<p>Sætning {number}.</p>" for number in range(1, 8))
+    body = f"<html lang='da'><body><main><h1>Ny</h1>{paragraphs}</main></body></html>"
+    async with client_for(create_app(strict, engines=engines(engine))) as api:
+        api.headers.update(AUTH)
+        response = await api.put(f"/api/pages/{POLITIK}", content=body.encode())
+        assert response.status_code == 422
+        error = response.json()["error"]
+        assert error["title"] == "Siden har for mange sætninger"
+        assert "8 sætninger" in error["message"] and "højst udgives 3" in error["message"]
+        assert (await api.get(f"/api/pages/{POLITIK}/versions")).json() == []
+        assert (await api.get("/api/audit")).json() == []
+    assert page_html(strict, POLITIK) == before
+
+
 async def test_an_edit_keeps_old_audio_playing_until_the_new_is_made(
     api: httpx.AsyncClient, esettings: Settings, engine: ToneEngine
 ) -> None:
