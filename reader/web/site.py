@@ -1,0 +1,98 @@
+"""Pages of allowed sites by their address: ``GET /api/pages/lookup?url=…`` and their state."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from reader.content.slugs import is_site_slug
+from reader.errors import PageNotFound
+from reader.site.service import Lookup
+from reader.web.deps import SlugDep, StateDep
+from reader.web.errors import ErrorResponse
+
+router = APIRouter(prefix="/api", tags=["site"])
+
+STALE_HEADER = "X-Reader-Stale"
+"""``true`` when the site could not be asked and the copy reader holds is what answers."""
+
+_LOOKUP_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorResponse, "description": "Not an address of an allowed site"},
+    404: {"model": ErrorResponse, "description": "The site has no page at this address"},
+    413: {"model": ErrorResponse, "description": "The page is larger than READER_MAX_PAGE_BYTES"},
+    415: {"model": ErrorResponse, "description": "The address holds no HTML page"},
+    422: {"model": ErrorResponse, "description": "The page has no readable text"},
+    502: {"model": ErrorResponse, "description": "The site answered with an error"},
+    504: {"model": ErrorResponse, "description": "The site did not answer in time"},
+}
+
+
+class LookupDocument(BaseModel):
+    """The body of the 307: where the page is, and whether its copy is current."""
+
+    slug: str
+    url: str
+    location: str
+    change: str | None
+    stale: bool
+    reason: str | None
+
+
+class SitePageState(BaseModel):
+    """How reader last fetched one site page."""
+
+    slug: str
+    url: str
+    checked_at: float
+    fetched_at: float | None
+    status: int | None
+    stale: bool
+    reason: str | None
+
+
+@router.get(
+    "/pages/lookup",
+    status_code=307,
+    response_model=LookupDocument,
+    responses=_LOOKUP_ERRORS,
+)
+def lookup_page(state: StateDep, url: Annotated[str, Query(max_length=2000)]) -> JSONResponse:
+    """Blocking (it may fetch the page): FastAPI runs it in a worker thread."""
+    return _redirect(state.services.site.lookup(url))
+
+
+@router.get("/site/pages/{slug}", response_model=SitePageState)
+def site_page_state(slug: SlugDep, state: StateDep) -> SitePageState:
+    site = state.services.site
+    fetch = site.pages.state(slug) if is_site_slug(slug) else None
+    stored = site.pages.stored(slug) if fetch is not None else None
+    if fetch is None or stored is None:
+        raise PageNotFound(f"Siden {slug!r} er ikke hentet fra et websted")
+    return SitePageState(
+        slug=slug,
+        url=stored.url,
+        checked_at=fetch.checked_at,
+        fetched_at=fetch.fetched_at,
+        status=fetch.status,
+        stale=fetch.error is not None,
+        reason=fetch.error,
+    )
+
+
+def _redirect(found: Lookup) -> JSONResponse:
+    location = f"/api/pages/{found.slug}"
+    body = LookupDocument(
+        slug=found.slug,
+        url=found.url,
+        location=location,
+        change=found.change,
+        stale=found.stale,
+        reason=found.reason,
+    )
+    headers = {"Location": location, "Cache-Control": "no-store"}
+    if found.stale:
+        headers[STALE_HEADER] = "true"
+    return JSONResponse(body.model_dump(), status_code=307, headers=headers)
