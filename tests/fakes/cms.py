@@ -161,10 +161,14 @@ class FakeCMS:
             self.pages[path] = SitePage(path, topic + suffix.replace("-", " "), area, number)
         self._lock = threading.Lock()
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.broken: set[str] = set()
+        """Paths that answer 500 for now, as a CMS in trouble does."""
         self.release = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.elsewhere = f"http://127.0.0.2:{self._server.server_address[1]}"
         """Another origin (loopback, where nothing listens): redirects to it are refused."""
@@ -216,6 +220,8 @@ class FakeCMS:
     def answer(self, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         with self._lock:
             self.requests.append((path, headers))
+            if path in self.broken:
+                return 500, {"Content-Type": "text/plain"}, b"Intern fejl"
             page = self.pages.get(path)
             body = page.html(self.base).encode() if page else b""
             modified = page.modified if page else 0.0
