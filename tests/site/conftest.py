@@ -39,3 +39,8 @@ def site_settings(settings: Settings, cms: FakeCMS) -> Settings:
 @pytest.fixture
 def data_dir(site_settings: Settings) -> Path:
     return site_settings.data_dir
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
