@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import urljoin
 
@@ -46,6 +46,7 @@ class Fetched:
     etag: str | None = None
     last_modified: str | None = None
     redirected: bool = False
+    content_type: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -201,16 +202,7 @@ class Fetcher:
                 headers["If-Modified-Since"] = last_modified
             location = self._once(current, headers, accept, deadline, pace)
             if isinstance(location, Fetched):
-                if hop:
-                    return Fetched(
-                        location.url,
-                        location.status,
-                        location.body,
-                        location.etag,
-                        location.last_modified,
-                        redirected=True,
-                    )
-                return location
+                return replace(location, redirected=True) if hop else location
             try:
                 current = self.check(urljoin(current, location))
             except SiteRefused as refused:
@@ -263,7 +255,7 @@ class Fetcher:
         if kind not in accept:
             raise NotAPage(f"{url[:200]} er ikke en HTML-side ({kind or 'ukendt type'})")
         body = self._body(url, response, deadline)
-        return Fetched(url, 200, body, etag, modified)
+        return Fetched(url, 200, body, etag, modified, content_type=kind)
 
     def _body(self, url: str, response: httpx.Response, deadline: float) -> bytes:
         limit = self.policy.max_bytes

@@ -20,7 +20,7 @@ import reader
 from reader.config import Settings
 from reader.content.extract import extract_page
 from reader.errors import ReaderError
-from reader.site.fetch import Fetcher, FetchPolicy
+from reader.site.fetch import Fetched, Fetcher, FetchPolicy
 from reader.site.store import Alias, FetchState, SitePages, StoredPage
 from reader.site.urls import normalise_origin, slug_of
 
@@ -97,12 +97,23 @@ class SiteReader:
                 return Lookup(slug, state.url, None, stale=state.error is not None)
             return self._refresh(normal, slug, state, force=False)
 
-    def refresh(self, url: str, *, force: bool = False, pace: float = 0.0) -> Lookup:
-        """Revalidate the page at ``url`` now (``force``: fetch it whole, extract it anew)."""
+    def refresh(
+        self,
+        url: str,
+        *,
+        force: bool = False,
+        pace: float = 0.0,
+        fetched: Fetched | None = None,
+    ) -> Lookup:
+        """Revalidate the page at ``url`` now (``force``: fetch it whole, extract it anew).
+
+        ``fetched`` is an answer for ``url`` already in hand (a crawl that asked what it is).
+        """
         normal = self.fetcher.check(url)
         slug = slug_of(normal)
         with self._page_lock(slug):
-            return self._refresh(normal, slug, self.pages.state(slug), force=force, pace=pace)
+            state = self.pages.state(slug)
+            return self._refresh(normal, slug, state, force=force, pace=pace, fetched=fetched)
 
     def refresh_slug(self, slug: str, *, force: bool = False) -> Lookup:
         """Revalidate a site page reader holds, by its slug (editors)."""
@@ -126,6 +137,7 @@ class SiteReader:
         *,
         force: bool,
         pace: float = 0.0,
+        fetched: Fetched | None = None,
     ) -> Lookup:
         held = self.pages.stored(slug)
         conditional = held is not None and state is not None and not force
@@ -133,7 +145,7 @@ class SiteReader:
         with self._lock:
             self.stats.requests += 1
         try:
-            fetched = self.fetcher.get(
+            fetched = fetched or self.fetcher.get(
                 url,
                 etag=state.etag if conditional and state else None,
                 last_modified=state.last_modified if conditional and state else None,
