@@ -374,6 +374,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CommandError, ReaderError) as exc:
         print(f"reader {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    except BrokenPipeError:  # an OSError too: before the disk problems
+        # The reader of our output ("reader extract x --json | head") is gone: nothing is wrong
+        # and nothing more can be said. Point stdout at /dev/null so the interpreter's final
+        # flush does not raise a second time.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 0
     except OSError as exc:
         failed = storage_failure(exc)
         if failed is None:
@@ -382,14 +390,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        # The reader of our output ("reader extract x --json | head") is gone: nothing is wrong
-        # and nothing more can be said. Point stdout at /dev/null so the interpreter's final
-        # flush does not raise a second time.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-        return 0
 
 
 if __name__ == "__main__":
