@@ -55,6 +55,7 @@ def create_app(settings: Settings, *, engines: EngineChoice | None = None) -> Fa
     app.include_router(health.router)
     app.include_router(audio.router)
     app.include_router(editor.router)
+    app.include_router(site.editor_router)
     app.include_router(admin.router)
     app.include_router(embed.router)
     app.include_router(feed.router)

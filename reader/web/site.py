@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from reader.audio.manifest import PageState
 from reader.content.slugs import is_site_slug
-from reader.errors import PageNotFound
+from reader.errors import PageNotFound, ReaderError
 from reader.site.service import Lookup
 from reader.web.deps import SlugDep, StateDep
+from reader.web.editor import router as _editor_routes
 from reader.web.errors import ErrorResponse
+from reader.web.state import AppState
 
 router = APIRouter(prefix="/api", tags=["site"])
+editor_router = APIRouter(
+    prefix="/api",
+    tags=["editor"],
+    dependencies=_editor_routes.dependencies,
+    responses=_editor_routes.responses,
+)
+"""The editors' view of site pages: the same Bearer token as every editor route."""
 
 STALE_HEADER = "X-Reader-Stale"
 """``true`` when the site could not be asked and the copy reader holds is what answers."""
@@ -80,6 +91,66 @@ def site_page_state(slug: SlugDep, state: StateDep) -> SitePageState:
         stale=fetch.error is not None,
         reason=fetch.error,
     )
+
+
+class SitePageRow(BaseModel):
+    """One site page in the editors' table."""
+
+    slug: str
+    url: str
+    title: str
+    checked_at: dt.datetime
+    """When the site last answered for it (200 or 304)."""
+    fetched_at: dt.datetime | None
+    status: int | None
+    """The last HTTP status, or reader's own status when the fetch failed."""
+    stale: bool
+    reason: str | None
+    audio: PageState | None
+
+
+@editor_router.get("/site/pages", response_model=list[SitePageRow])
+def site_pages(state: StateDep) -> list[SitePageRow]:
+    """Every page read from a site, with its last fetch and its audio state."""
+    return [row for slug in state.services.site.pages.slugs() if (row := _row(state, slug))]
+
+
+@editor_router.post("/site/pages/{slug}/refetch", response_model=SitePageRow)
+def refetch(slug: SlugDep, state: StateDep) -> SitePageRow:
+    """Ask the site for the page now (conditionally); changed text gets new audio."""
+    found = state.services.site.refresh_slug(slug)
+    if found.change == "changed" and state.settings.auto_regenerate:
+        state.queue.rebuild(found.slug)
+    row = _row(state, found.slug)
+    if row is None:
+        raise PageNotFound(f"Siden {slug!r} er ikke hentet fra et websted")
+    return row
+
+
+def _row(state: AppState, slug: str) -> SitePageRow | None:
+    site = state.services.site
+    fetch, stored = site.pages.state(slug), site.pages.stored(slug)
+    if fetch is None or stored is None:
+        return None
+    try:
+        audio: PageState | None = state.services.builder.status(slug).state
+    except ReaderError:
+        audio = None
+    return SitePageRow(
+        slug=slug,
+        url=stored.url,
+        title=stored.page.title,
+        checked_at=_time(fetch.checked_at),
+        fetched_at=_time(fetch.fetched_at) if fetch.fetched_at else None,
+        status=fetch.status,
+        stale=fetch.error is not None,
+        reason=fetch.error,
+        audio=audio,
+    )
+
+
+def _time(stamp: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(stamp, dt.UTC)
 
 
 def _redirect(found: Lookup) -> JSONResponse:
