@@ -75,6 +75,21 @@ def lookup_page(state: StateDep, url: Annotated[str, Query(max_length=2000)]) ->
     return _redirect(state.services.site.lookup(url))
 
 
+class SiteMarkup(BaseModel):
+    """Where a site's pages keep their readable text, for the script on those pages."""
+
+    region: str
+    """CSS selector of the readable region; empty: ``[data-reader-root]``, else ``<main>``."""
+    skip_classes: list[str]
+
+
+@router.get("/site/markup", response_model=SiteMarkup)
+def site_markup(state: StateDep) -> JSONResponse:
+    settings = state.settings
+    body = SiteMarkup(region=settings.site_region, skip_classes=settings.site_skip_classes)
+    return JSONResponse(body.model_dump(), headers={"Cache-Control": "public, max-age=300"})
+
+
 @router.get("/site/pages/{slug}", response_model=SitePageState)
 def site_page_state(slug: SlugDep, state: StateDep) -> SitePageState:
     site = state.services.site

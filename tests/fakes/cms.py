@@ -80,9 +80,10 @@ class SitePage:
     """Sentences an edit added, read at the end of the first section."""
     modified: float = 1_700_000_000.0
 
-    def html(self, base: str) -> str:
+    def html(self, base: str, script: str = "") -> str:
         first = [paragraph(self.number, 0), *self.extra]
         return PAGE_TEMPLATE.format(
+            script=script,
             title=escape(self.title),
             area=self.area.capitalize(),
             area_path=f"/{self.area}",
@@ -103,6 +104,10 @@ PAGE_TEMPLATE = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} | Høje-Taastrup Kommune</title>
 <link rel="canonical" href="{canonical}">
+<style>
+  body {{ font: 1rem/1.5 Arial, sans-serif; color: #222; background: #fff; }}
+  header a, nav a, footer a, .skip-link {{ display: inline-block; min-height: 24px; padding: 4px; }}
+</style>
 </head>
 <body>
 <a class="skip-link" href="#content">Gå til indhold</a>
@@ -118,7 +123,8 @@ PAGE_TEMPLATE = """<!DOCTYPE html>
   <li aria-current="page">{title}</li></ol></nav>
 <div class="page-wrapper">
 <aside class="sidebar"><h2>Se også</h2><ul><li><a href="/borger">Alle emner</a></li></ul></aside>
-<div id="content" class="content">
+<main id="content" class="content">
+  {script}
   <div id="readspeaker_button1" class="rs_skip rsbtn rs_preserve">
     <a rel="nofollow" class="rsbtn_play" accesskey="L"
        title="Lyt til denne side med ReadSpeaker webReader"
@@ -128,7 +134,7 @@ PAGE_TEMPLATE = """<!DOCTYPE html>
   <h1>{title}</h1>
   {lead}
   <div class="selfservice-box rs_skip">
-    <h3>Selvbetjening</h3><p>Log ind med MitID for at se din sag.</p>
+    <h2>Selvbetjening</h2><p>Log ind med MitID for at se din sag.</p>
   </div>
   <h2>Sådan gør du</h2>
   <p>{second}</p>
@@ -136,7 +142,7 @@ PAGE_TEMPLATE = """<!DOCTYPE html>
   <h2>Kontakt</h2>
   <p>{third}</p>
   <p class="updated">Opdateret {updated}</p>
-</div>
+</main>
 </div>
 <footer class="site-footer">
   <p>Høje-Taastrup Kommune, Bygaden 2, 2630 Taastrup. Telefon 43 59 10 00.</p>
@@ -161,6 +167,8 @@ class FakeCMS:
             self.pages[path] = SitePage(path, topic + suffix.replace("-", " "), area, number)
         self._lock = threading.Lock()
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.script = ""
+        """Markup put at the top of every page's content (the reader's embed script)."""
         self.broken: set[str] = set()
         """Paths that answer 500 for now, as a CMS in trouble does."""
         self.release = threading.Event()
@@ -223,7 +231,7 @@ class FakeCMS:
             if path in self.broken:
                 return 500, {"Content-Type": "text/plain"}, b"Intern fejl"
             page = self.pages.get(path)
-            body = page.html(self.base).encode() if page else b""
+            body = page.html(self.base, self.script).encode() if page else b""
             modified = page.modified if page else 0.0
         if page is not None:
             etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
@@ -232,6 +240,8 @@ class FakeCMS:
             if headers.get("if-none-match") == etag:
                 return 304, validators, b""
             return 200, {"Content-Type": "text/html; charset=utf-8", **validators}, body
+        if path == "/favicon.ico":
+            return 200, {"Content-Type": "image/svg+xml"}, FAVICON
         if path == "/robots.txt":
             text = f"User-agent: *\nDisallow: /intern/\n\nSitemap: {self.base}/sitemap.xml\n"
             return 200, {"Content-Type": "text/plain"}, text.encode()
@@ -282,6 +292,7 @@ class FakeCMS:
 
 
 _XML = {"Content-Type": "application/xml"}
+FAVICON = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect width="1"/></svg>'
 
 
 def _handler(cms: FakeCMS) -> type[BaseHTTPRequestHandler]:
