@@ -187,6 +187,12 @@ class Settings(BaseSettings):
     site_listed: bool = False
     """List site pages on the index, in ``/api/pages`` and in the feed."""
 
+    site_crawl_url: str = ""
+    """A sitemap the service crawls by itself every ``site_crawl_interval``; empty = never."""
+
+    site_crawl_interval: float = Field(default=86400.0, gt=0, le=30 * 86400)
+    """Seconds between two crawls of ``site_crawl_url``."""
+
     @field_validator("allowed_origins", "site_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
