@@ -50,6 +50,9 @@ PRIVATE = "/intern/noter"
 SLOW_HOLD = 30.0
 """Seconds the slow page is held at most (far longer than a test's site timeout)."""
 LARGE_BYTES = 3_000_000
+UNSIZED = "/stor-side-uden-laengde"
+"""As large, sent without Content-Length: only counting the bytes finds out."""
+NO_LENGTH = "X-Fake-No-Length"
 
 
 def _slug(text: str) -> str:
@@ -167,6 +170,9 @@ class FakeCMS:
             self.pages[path] = SitePage(path, topic + suffix.replace("-", " "), area, number)
         self._lock = threading.Lock()
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+        """Requests for the slow page being held at once, now and at most."""
         self.script = ""
         """Markup put at the top of every page's content (the reader's embed script)."""
         self.broken: set[str] = set()
@@ -256,11 +262,19 @@ class FakeCMS:
         if path == ERROR:
             return 500, {"Content-Type": "text/plain"}, b"Intern fejl"
         if path == SLOW:
+            with self._lock:
+                self.in_flight += 1
+                self.most_in_flight = max(self.most_in_flight, self.in_flight)
             self.release.wait(SLOW_HOLD)
+            with self._lock:
+                self.in_flight -= 1
             return 200, {"Content-Type": "text/html"}, b"<html><h1>Langsom</h1></html>"
         if path == LARGE:
             filler = b"<p>" + b"Fyld. " * (LARGE_BYTES // 6) + b"</p>"
             return 200, {"Content-Type": "text/html"}, b"<html><h1>Stor</h1>" + filler
+        if path == UNSIZED:
+            filler = b"<p>" + b"Fyld. " * (LARGE_BYTES // 6) + b"</p>"
+            return 200, {"Content-Type": "text/html", NO_LENGTH: "1"}, filler
         if path == PDF:
             return 200, {"Content-Type": "application/pdf"}, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
         return 404, {"Content-Type": "text/html"}, b"<html><h1>Siden findes ikke</h1></html>"
@@ -303,8 +317,12 @@ def _handler(cms: FakeCMS) -> type[BaseHTTPRequestHandler]:
             try:
                 self.send_response(status)
                 for name, value in answer.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
+                    if name != NO_LENGTH:
+                        self.send_header(name, value)
+                if NO_LENGTH in answer:
+                    self.close_connection = True  # the end of the body is the end of the stream
+                else:
+                    self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):

@@ -3,6 +3,8 @@ on the address connected to), HTML only, bounded in size and time."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -12,7 +14,7 @@ from reader.errors import PageTooLarge, ReaderError
 from reader.site.errors import NotAPage, SiteGone, SiteRefused, SiteTimeout, SiteUnreachable
 from reader.site.fetch import Fetcher
 from reader.site.service import policy_of
-from tests.fakes.cms import AWAY, ERROR, LARGE, MOVED, NOT_FOUND, PDF, SLOW, FakeCMS
+from tests.fakes.cms import AWAY, ERROR, LARGE, MOVED, NOT_FOUND, PDF, SLOW, UNSIZED, FakeCMS
 from tests.site.network import LoopbackOnly
 
 NAMES = {
@@ -110,13 +112,14 @@ Case = Callable[[FakeCMS], str]
         (lambda cms: cms.base.replace("http://", "https://") + "/borger", SiteRefused),
         (lambda cms: cms.url(PDF), NotAPage),
         (lambda cms: cms.url(LARGE), PageTooLarge),
+        (lambda cms: cms.url(UNSIZED), PageTooLarge),
         (lambda cms: cms.url(SLOW), SiteTimeout),
         (lambda cms: cms.url(ERROR), SiteUnreachable),
         (lambda cms: cms.url(NOT_FOUND), SiteGone),
     ],
     ids=[
         "other-origin", "redirect-out", "credentials", "odd-port", "other-scheme", "pdf",
-        "oversize", "timeout", "server-error", "not-found",
+        "oversize", "oversize-unsized", "timeout", "server-error", "not-found",
     ],
 )  # fmt: skip
 def test_what_the_fetcher_refuses(
@@ -158,3 +161,31 @@ def test_requests_name_reader_and_revalidate(site_settings: Settings, cms: FakeC
     assert sent[0]["user-agent"].startswith("reader/")
     assert site_settings.base_url in sent[0]["user-agent"]
     assert "if-none-match" not in sent[0] and sent[1]["if-none-match"] == first.etag
+
+
+GRACE = 0.3
+"""Seconds a request beyond the bound is given to arrive, if it wrongly could."""
+
+
+def test_requests_to_one_site_in_flight_are_bounded(site_settings: Settings, cms: FakeCMS) -> None:
+    settings = site_settings.model_copy(update={"site_concurrency": 2, "site_timeout": 60.0})
+    network = LoopbackOnly(int(cms.base.rsplit(":", 1)[1]))
+    fetcher = fetcher_for(settings, network, [cms.base])
+    threads = [threading.Thread(target=fetcher.get, args=(cms.url(SLOW),)) for _ in range(5)]
+    try:
+        for thread in threads:
+            thread.start()
+        for _ in range(400):
+            if cms.in_flight >= settings.site_concurrency:
+                break
+            time.sleep(0.05)
+        time.sleep(GRACE)
+        held = cms.in_flight
+    finally:
+        cms.release.set()
+        for thread in threads:
+            thread.join(timeout=60)
+        fetcher.close()
+    assert held == settings.site_concurrency
+    assert cms.most_in_flight == settings.site_concurrency
+    assert len(cms.seen(SLOW)) == len(threads)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -211,3 +212,40 @@ async def test_a_setting_says_whether_site_pages_are_listed(
     assert (slug in listing) is listed
     assert (slug in feed) is listed
     assert "politikker-og-raad" in listing
+
+
+async def test_the_player_routes_work_for_a_site_page(
+    client: httpx.AsyncClient, cms: FakeCMS
+) -> None:
+    slug = (await lookup(client, cms.url(cms.paths[9]))).json()["slug"]
+    frame = await client.get(f"/embed/{slug}")
+    oembed = await client.get("/oembed", params={"url": f"http://testserver/pages/{slug}"})
+    put = await client.put(f"/api/pages/{slug}", content=b"<h1>x</h1>")
+    assert frame.status_code == 200 and cms.pages[cms.paths[9]].title in frame.text
+    assert oembed.status_code == 200 and f"/embed/{slug}" in oembed.json()["html"]
+    assert put.status_code in (401, 403)  # editor routes, and a site page is edited on the site
+
+
+async def test_editors_regenerate_a_site_page_like_any_other(
+    site_settings: Settings, cms: FakeCMS, engine: ToneEngine
+) -> None:
+    from pydantic import SecretStr
+
+    from tests.editor.apps import ADMIN_TOKEN, AUTH
+
+    settings = site_settings.model_copy(update={"admin_token": SecretStr(ADMIN_TOKEN)})
+    async with client_for(app_for(settings, engine)) as client:
+        slug = (await lookup(client, cms.url(cms.paths[11]))).json()["slug"]
+        started = await client.post(f"/api/pages/{slug}/regenerate", headers=AUTH)
+        assert started.status_code == 202
+        job = started.json()
+        for _ in range(400):
+            job = (await client.get(f"/api/jobs/{job['id']}", headers=AUTH)).json()
+            if job["state"] not in ("queued", "running"):
+                break
+            await anyio.sleep(0.05)
+        document = (await client.get(f"/api/pages/{slug}")).json()
+        refused = await client.put(f"/api/pages/{slug}", content=b"<h1>x</h1>", headers=AUTH)
+    assert job["state"] == "done", job
+    assert document["audio"]["state"] == "fresh"
+    assert refused.status_code == 404 and "webstedet" in refused.json()["error"]["message"]
