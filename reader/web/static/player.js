@@ -880,8 +880,27 @@
           ? NodeFilter.FILTER_REJECT
           : NodeFilter.FILTER_ACCEPT,
     });
+    // Blocks often meet without white space in the markup ("<li>a</li><li>b</li>"): a space
+    // goes between the text of two blocks, never inside one ("foo<em>bar</em>").
+    const blockOf = (node) => {
+      let element = node.parentElement;
+      while (element !== region && getComputedStyle(element).display.startsWith("inline")) {
+        element = element.parentElement;
+      }
+      return element;
+    };
+    let block = null;
+    let previous = null;
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       const data = node.data;
+      const here = blockOf(node);
+      if (previous && here !== block && !space) {
+        text += " ";
+        chars.push([previous, previous.data.length]);
+        space = true;
+      }
+      block = here;
+      previous = node;
       for (let i = 0; i < data.length; i++) {
         const blank = /\s/.test(data[i]);
         if (blank && space) continue;
@@ -889,14 +908,20 @@
         chars.push([node, i]);
         space = blank;
       }
-      // Blocks meet without white space in the markup more often than not.
-      if (!space && node.parentElement && getComputedStyle(node.parentElement).display !== "inline") {
-        text += " ";
-        chars.push([node, data.length]);
-        space = true;
-      }
     }
     return { text, chars };
+  }
+
+  // Where ``wanted`` stands in ``text`` as whole words ("Borger" is not in "Borgerservice").
+  const WORD = /[\p{L}\p{N}]/u;
+  function findWhole(text, wanted, from) {
+    for (let at = text.indexOf(wanted, from); at >= 0; at = text.indexOf(wanted, at + 1)) {
+      const before = at > 0 ? text[at - 1] : " ";
+      const after = text[at + wanted.length] || " ";
+      const edge = (outside, inside) => !(WORD.test(outside) && WORD.test(inside));
+      if (edge(before, wanted[0]) && edge(after, wanted[wanted.length - 1])) return at;
+    }
+    return -1;
   }
 
   function markHostText(page, markup, host) {
@@ -908,8 +933,8 @@
     for (const section of page.sections) {
       for (const sentence of section.sentences) {
         const wanted = sentence.text.replace(/\s+/g, " ").trim();
-        let at = wanted ? text.indexOf(wanted, from) : -1;
-        if (at < 0 && wanted) at = text.indexOf(wanted);
+        let at = wanted ? findWhole(text, wanted, from) : -1;
+        if (at < 0 && wanted) at = findWhole(text, wanted, 0);
         if (at < 0) {
           console.warn("reader: sentence " + sentence.id + " is not in this page's text");
           continue;
