@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from reader.config import Settings
 from reader.content.models import Page
+from reader.content.slugs import check_slug
 from reader.errors import ReaderError, storage_failure
 
 if TYPE_CHECKING:
@@ -143,8 +144,9 @@ class ProgressBar:
 
     WIDTH = 30
 
-    def __init__(self, label: str, stream: TextIO = sys.stderr) -> None:
+    def __init__(self, label: str, stream: TextIO = sys.stderr, unit: str = "sentences") -> None:
         self.label = label
+        self.unit = unit
         self.stream = stream
         self.tty = stream.isatty()
         self.started = time.monotonic()
@@ -156,7 +158,7 @@ class ProgressBar:
         left = elapsed / fraction - elapsed if fraction > 0 else 0.0
         filled = round(self.WIDTH * fraction)
         bar = "#" * filled + "-" * (self.WIDTH - filled)
-        line = f"{self.label} [{bar}] {done}/{total} sentences, {left:.0f} s left"
+        line = f"{self.label} [{bar}] {done}/{total} {self.unit}, {left:.0f} s left"
         if self.tty:
             end = "\n" if done >= total else ""
             self.stream.write(f"\r{line}{end}")
@@ -178,9 +180,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
         slugs = args.slugs or services.store.slugs()
         if not slugs:
             raise CommandError(f"no pages in {services.settings.pages_dir}")
+        known = set(services.store.slugs())
         for slug in slugs:
-            services.store.path(slug)  # an invalid slug fails before any work
-            if not services.store.path(slug).is_file():
+            check_slug(slug)  # an invalid slug fails before any work
+            if slug not in known:
                 raise CommandError(f"no page {slug!r} in {services.settings.pages_dir}")
         totals: Counter[str] = Counter()
         engines: Counter[str] = Counter()
@@ -206,6 +209,35 @@ def _cmd_build(args: argparse.Namespace) -> int:
         )
         if failed:
             raise CommandError(f"{len(failed)} pages failed: {', '.join(failed)}")
+        return 0
+    finally:
+        services.close()
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from reader.site.crawl import Crawler
+
+    services = _services()
+    try:
+        if not services.site.enabled:
+            raise CommandError("set READER_SITE_ORIGINS to the sites whose pages may be read")
+        report = Crawler(services.site).crawl(args.url, ProgressBar("import", unit="pages"))
+        for address, why in report.problems:
+            print(f"reader import: {address}: {why}", file=sys.stderr)
+        print(f"{len(report.slugs)} pages: {report.summary()}")
+        if args.build:
+            totals: Counter[str] = Counter()
+            for slug in report.slugs:
+                result = services.builder.build(slug, progress=ProgressBar(slug))
+                totals.update(
+                    sentences=result.sentences,
+                    synthesised=result.synthesised,
+                    reused=result.reused,
+                )
+            print(
+                f"{len(report.slugs)} pages built: {totals['sentences']} sentences, "
+                f"{totals['synthesised']} clips synthesised, {totals['reused']} clips reused"
+            )
         return 0
     finally:
         services.close()
@@ -316,6 +348,11 @@ def build_parser() -> argparse.ArgumentParser:
     speak.add_argument("-o", "--output", required=True, metavar="FILE.mp3")
     speak.set_defaults(handler=_cmd_speak)
 
+    imports = commands.add_parser("import", help="bring in the pages of an allowed site")
+    imports.add_argument("url", metavar="URL", help="a sitemap, a sitemap index or one page")
+    imports.add_argument("--build", action="store_true", help="make their audio too")
+    imports.set_defaults(handler=_cmd_import)
+
     status = commands.add_parser("status", help="fresh / stale / missing / degraded per page")
     status.set_defaults(handler=_cmd_status)
     return parser
@@ -336,6 +373,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CommandError, ReaderError) as exc:
         print(f"reader {args.command}: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    except BrokenPipeError:  # an OSError too: before the disk problems
+        # The reader of our output ("reader extract x --json | head") is gone: nothing is wrong
+        # and nothing more can be said. Point stdout at /dev/null so the interpreter's final
+        # flush does not raise a second time.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 0
     except OSError as exc:
         failed = storage_failure(exc)
         if failed is None:
@@ -344,14 +389,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        # The reader of our output ("reader extract x --json | head") is gone: nothing is wrong
-        # and nothing more can be said. Point stdout at /dev/null so the interpreter's final
-        # flush does not raise a second time.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-        return 0
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+import soupsieve
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 EngineChoice = Literal["auto", "gtts", "espeak"]
@@ -169,22 +170,86 @@ class Settings(BaseSettings):
     max_connections: int = Field(default=1000, ge=1, le=1_000_000)
     """Most connections (and requests being answered) at once; beyond it new requests get 503."""
 
-    @field_validator("allowed_origins", mode="before")
+    site_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Comma-separated origins whose pages may be read by their address; empty = never."""
+
+    site_allow_private: bool = False
+    """Let site addresses resolve to loopback or private networks (a CMS on the intranet)."""
+
+    site_ttl: float = Field(default=3600.0, ge=0, le=30 * 86400)
+    """Seconds a fetched site page is used before it is revalidated with the site."""
+
+    site_timeout: float = Field(default=10.0, gt=0, le=120)
+    """Seconds one request to a site may take, connecting and reading together."""
+
+    site_concurrency: int = Field(default=2, ge=1, le=16)
+    """Most requests in flight to one site at once."""
+
+    site_crawl_delay: float = Field(default=0.5, ge=0, le=60)
+    """Seconds between two requests of an import to one site (robots.txt may ask for more)."""
+
+    site_region: str = ""
+    """CSS selector of the readable region on site pages (``#content``); empty = the usual rules."""
+
+    site_skip_classes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["rs_skip", "rsbtn"]
+    )
+    """Class names of the parts of a site page that are never read aloud."""
+
+    site_keep_query: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Query parameters that make a different page (``id``); every other one is dropped."""
+
+    site_listed: bool = False
+    """List site pages on the index, in ``/api/pages`` and in the feed."""
+
+    site_crawl_url: str = ""
+    """A sitemap the service crawls by itself every ``site_crawl_interval``; empty = never."""
+
+    site_crawl_interval: float = Field(default=86400.0, gt=0, le=30 * 86400)
+    """Seconds between two crawls of ``site_crawl_url``."""
+
+    @field_validator("allowed_origins", "site_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("allowed_origins")
+    @field_validator("allowed_origins", "site_origins")
     @classmethod
-    def _check_origins(cls, value: list[str]) -> list[str]:
+    def _check_origins(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        name = f"READER_{(info.field_name or '').upper()}"
         for origin in value:
             parts = urlsplit(origin)
-            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or parts.path
+                or parts.username is not None
+            ):
+                raise ValueError(f"{name}: {origin!r} is not an origin like https://example.dk")
+        if name == "READER_SITE_ORIGINS":
+            return [origin.lower() for origin in value]
+        return value
+
+    @field_validator("site_skip_classes", "site_keep_query", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("site_region")
+    @classmethod
+    def _check_region(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            try:
+                soupsieve.compile(value)
+            except soupsieve.SelectorSyntaxError:
                 raise ValueError(
-                    f"READER_ALLOWED_ORIGINS: {origin!r} is not an origin like https://example.dk"
-                )
+                    f"READER_SITE_REGION: {value[:80]!r} is not a CSS selector (like #content)"
+                ) from None
         return value
 
     @field_validator("gtts_url")

@@ -11,6 +11,8 @@ from reader.audio.manifest import ManifestStore
 from reader.audio.tracks import TrackStore
 from reader.config import Settings
 from reader.content.store import ContentStore
+from reader.site.service import SiteReader
+from reader.site.store import SitePages
 from reader.speech.engines.choice import EngineChoice, choose_engines
 
 
@@ -24,8 +26,10 @@ class Services:
     tracks: TrackStore
     manifests: ManifestStore
     builder: Builder
+    site: SiteReader
 
     def close(self) -> None:
+        self.site.close()
         self.clips.close()
         self.engines.close()
 
@@ -33,7 +37,8 @@ class Services:
 def build_services(settings: Settings, engines: EngineChoice | None = None) -> Services:
     """``engines`` replaces the ones the settings name (tests inject a fake engine here)."""
     engines = engines or choose_engines(settings)
-    store = ContentStore(settings.pages_dir, max_bytes=settings.max_page_bytes)
+    site_pages = SitePages(settings.data_dir / "site", listed=settings.site_listed)
+    store = ContentStore(settings.pages_dir, max_bytes=settings.max_page_bytes, site=site_pages)
     lexicon = LexiconSource(settings.lexicon_path)
     clips = ClipCache(
         settings.data_dir,
@@ -70,4 +75,5 @@ def build_services(settings: Settings, engines: EngineChoice | None = None) -> S
         tracks=tracks,
         manifests=manifests,
         builder=builder,
+        site=SiteReader.build(settings, site_pages),
     )

@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup, Tag
@@ -57,14 +58,26 @@ _BREADCRUMB_LABEL = re.compile(r"brødkrumme|breadcrumb", re.IGNORECASE)
 _TRAIL_SEPARATORS = "/›»>|·"
 
 
-def extract_page(data: bytes, *, slug: str, source: str, max_bytes: int) -> Page:
-    """Extract the page in ``data``; ``source`` names the file in every error message."""
+def extract_page(
+    data: bytes,
+    *,
+    slug: str,
+    source: str,
+    max_bytes: int,
+    region: str = "",
+    skip_classes: Collection[str] = (),
+) -> Page:
+    """Extract the page in ``data``; ``source`` names the file in every error message.
+
+    ``region`` (a CSS selector) and ``skip_classes`` are the markup a site already has for a
+    hosted reader: the element to read, and the class names of what is not read aloud.
+    """
     if len(data) > max_bytes:
         raise PageTooLarge(f"{source}: {len(data)} bytes is over the limit of {max_bytes} bytes")
     soup = parse_html(data, source)
-    root = _readable_root(soup)
+    root = _readable_root(soup, region)
     about = _about(soup)
-    skip = frozenset(_read_buttons(root) | about.elements)
+    skip = frozenset(_read_buttons(root) | about.elements | _classed(root, skip_classes))
     raw = collect_blocks(root, skip)
     if not raw:
         raise ContentError(f"{source}: the page has no readable text")
@@ -86,12 +99,22 @@ def extract_page(data: bytes, *, slug: str, source: str, max_bytes: int) -> Page
     )
 
 
-def _readable_root(soup: BeautifulSoup) -> Tag:
+def _readable_root(soup: BeautifulSoup, region: str) -> Tag:
+    chosen = soup.select_one(region) if region else None
     marked = next((tag for tag in elements(soup) if tag.has_attr("data-reader-root")), None)
-    for candidate in (marked, soup.find("main"), soup.body):
+    for candidate in (chosen, marked, soup.find("main"), soup.body):
         if isinstance(candidate, Tag):
             return candidate
     return soup
+
+
+def _classed(root: Tag, names: Collection[str]) -> set[int]:
+    if not names:
+        return set()
+    wanted = set(names)
+    return {
+        id(tag) for tag in elements(root) if wanted.intersection(tag.get_attribute_list("class"))
+    }
 
 
 def _read_buttons(root: Tag) -> set[int]:

@@ -10,6 +10,10 @@ from reader.errors import InvalidSlug
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG_LENGTH = 80
 
+SITE_SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*--[0-9a-f]{10}$")
+"""A page read from an allowed site by its address: readable words, ``--``, a hash of the
+address. A slug of ``content/`` never holds ``--``, so the two can never collide."""
+
 _DANISH_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "Æ": "ae", "Ø": "oe", "Å": "aa"})
 
 
@@ -20,7 +24,20 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:MAX_SLUG_LENGTH].strip("-")
 
 
+def is_site_slug(slug: str) -> bool:
+    return len(slug) <= MAX_SLUG_LENGTH and SITE_SLUG_RE.fullmatch(slug) is not None
+
+
 def check_slug(slug: str) -> str:
+    """A slug of either source: a page of ``content/`` or a page read from a site."""
+    if is_site_slug(slug):
+        return slug
+    return check_content_slug(slug)
+
+
+def check_content_slug(slug: str) -> str:
+    if is_site_slug(slug):
+        raise InvalidSlug(f"Siden {slug!r} kommer fra webstedet: den ændres dér, ikke i reader")
     if len(slug) > MAX_SLUG_LENGTH or not SLUG_RE.fullmatch(slug):
         raise InvalidSlug(f"Ugyldig side: {slug[:MAX_SLUG_LENGTH]!r}")
     return slug

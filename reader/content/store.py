@@ -1,29 +1,57 @@
-"""The page files under ``content/pages``: listing, slug rules, and extraction cached by mtime."""
+"""The page files under ``content/pages``: listing, slug rules, and extraction cached by mtime.
+
+Pages read from an allowed site by their address come from a second source with the same
+model; everything after extraction asks this store and does not know which source answered.
+"""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Protocol
 
 from reader.content.extract import extract_page
 from reader.content.models import Page
-from reader.content.slugs import SLUG_RE, check_slug
+from reader.content.slugs import SLUG_RE, check_content_slug, is_site_slug
 from reader.errors import PageNotFound, PageTooLarge
+
+
+class PageSource(Protocol):
+    """Pages that live somewhere else than ``content/`` (a site read by address)."""
+
+    @property
+    def listed(self) -> bool:
+        """Whether the index, the page list and the feed show these pages."""
+        ...
+
+    def slugs(self) -> list[str]: ...
+
+    def load(self, slug: str) -> Page: ...
 
 
 class ContentStore:
     """Reads pages from a directory; a page is extracted again only when its file changes."""
 
-    def __init__(self, pages_dir: Path, *, max_bytes: int) -> None:
+    def __init__(self, pages_dir: Path, *, max_bytes: int, site: PageSource | None = None) -> None:
         self.pages_dir = pages_dir
         self.max_bytes = max_bytes
+        self.site = site
         self._cache: dict[str, tuple[tuple[int, int], Page]] = {}
         self._lock = threading.Lock()
 
     def path(self, slug: str) -> Path:
-        return self.pages_dir / f"{check_slug(slug)}.html"
+        return self.pages_dir / f"{check_content_slug(slug)}.html"
 
     def slugs(self) -> list[str]:
+        """Every page of both sources: what is built, upgraded and shown to editors."""
+        return self.content_slugs() + (self.site.slugs() if self.site else [])
+
+    def listed_slugs(self) -> list[str]:
+        """The pages the index, the page list and the feed show."""
+        listed = self.site is not None and self.site.listed
+        return self.slugs() if listed else self.content_slugs()
+
+    def content_slugs(self) -> list[str]:
         if not self.pages_dir.is_dir():
             return []
         return sorted(
@@ -33,6 +61,10 @@ class ContentStore:
         )
 
     def load(self, slug: str) -> Page:
+        if is_site_slug(slug):
+            if self.site is None:
+                raise PageNotFound(f"Siden {slug!r} findes ikke")
+            return self.site.load(slug)
         path = self.path(slug)
         try:
             stat = path.stat()

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 import reader
 from reader.config import Settings
 from reader.speech.engines.choice import EngineChoice
-from reader.web import admin, api, audio, editor, embed, feed, health, pages
+from reader.web import admin, api, audio, editor, embed, feed, health, pages, site
 from reader.web.assets import Assets, VersionedStaticFiles
 from reader.web.audio_files import AudioFiles
 from reader.web.body_limit import DEFAULT_BODY_BYTES, BodyLimit, body_limits
@@ -54,10 +54,12 @@ def create_app(settings: Settings, *, engines: EngineChoice | None = None) -> Fa
     install_error_handler(app)
     app.mount("/static", VersionedStaticFiles(assets), name="static")
     app.include_router(pages.router)
+    app.include_router(site.router)  # before api: /api/pages/lookup is not a page's slug
     app.include_router(api.router)
     app.include_router(health.router)
     app.include_router(audio.router)
     app.include_router(editor.router)
+    app.include_router(site.editor_router)
     app.include_router(admin.router)
     app.include_router(embed.router)
     app.include_router(feed.router)

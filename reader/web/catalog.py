@@ -15,7 +15,7 @@ def readable_pages(store: ContentStore) -> list[Page]:
     """Blocking. A page that fails extraction is logged and left out, so one broken file does
     not take the whole index down; its own address still answers with the error."""
     pages: list[Page] = []
-    for slug in store.slugs():
+    for slug in store.listed_slugs():
         try:
             pages.append(store.load(slug))
         except ReaderError as error:

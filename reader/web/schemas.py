@@ -54,7 +54,7 @@ def failures(*statuses: int, described: Mapping[int, str] | None = None) -> Resp
     for status in statuses:
         answer: dict[str, Any] = {
             "model": ErrorResponse,
-            "description": (described or {}).get(status, FAILURES[status]),
+            "description": (described or {}).get(status) or FAILURES[status],
         }
         if status in (429, 503):
             answer["headers"] = RETRY_AFTER

@@ -14,6 +14,7 @@ from reader.config import Settings
 from reader.content.store import ContentStore
 from reader.editor.service import EditorService
 from reader.services import Services, build_services
+from reader.site.schedule import CrawlSchedule
 from reader.speech.engines.choice import EngineChoice
 from reader.web.metrics import Metrics
 from reader.web.ratelimit import RateLimiter
@@ -35,12 +36,14 @@ class AppState:
     templates: Jinja2Templates
     editor: EditorService
     upgrader: Upgrader
+    crawl: CrawlSchedule
 
     @property
     def store(self) -> ContentStore:
         return self.services.store
 
     def close(self) -> None:
+        self.crawl.stop()
         self.upgrader.stop()
         self.listening.close()
         self.editor.close()
@@ -71,6 +74,18 @@ def build_state(
         interval=settings.upgrade_interval,
     )
     upgrader.start()
+
+    def changed(slug: str) -> None:
+        if settings.auto_regenerate:
+            queue.rebuild(slug)
+
+    crawl = CrawlSchedule(
+        services.site,
+        url=settings.site_crawl_url,
+        interval=settings.site_crawl_interval,
+        on_changed=changed,
+    )
+    crawl.start()
     return AppState(
         settings=settings,
         services=services,
@@ -81,4 +96,5 @@ def build_state(
         templates=templates,
         editor=editor,
         upgrader=upgrader,
+        crawl=crawl,
     )

@@ -54,7 +54,7 @@ async def test_with_a_token_the_page_is_a_sign_in_form_and_the_editor_shell(
     assert soup.select("[style]") == []
     assert soup.select("#editor[hidden]")
     tables = soup.select("table")
-    assert len(tables) == 3
+    assert len(tables) == 4  # pages, site pages, lexicon, audit
     for table in tables:
         assert table.select("caption")
         assert all(th.get("scope") == "col" for th in table.select("thead th"))

@@ -123,7 +123,7 @@
     $("who").textContent = me.label;
     $("log-ind").hidden = true;
     $("editor").hidden = false;
-    await Promise.all([loadPages(), loadLexicon(), loadAudit()]);
+    await Promise.all([loadPages(), loadSitePages(), loadLexicon(), loadAudit()]);
   }
 
   function signOut(message) {
@@ -189,6 +189,48 @@
       el("td", {}, when(row.built_at)),
       actions,
     );
+  }
+
+  // --- pages read from the site ------------------------------------------------------------------
+
+  async function loadSitePages() {
+    const rows = await api("GET", "/api/site/pages");
+    $("site-empty").hidden = rows.length > 0;
+    $("site-table").tBodies[0].replaceChildren(...rows.map(sitePageRow));
+  }
+
+  function sitePageRow(row) {
+    const answer = [el("span", {}, row.status ? String(row.status) : "–")];
+    if (row.stale) answer.push(el("span", { class: "detail error-text" }, `Forældet kopi: ${row.reason}`));
+    return el(
+      "tr",
+      { dataset: { slug: row.slug } },
+      el("th", { scope: "row" }, el("a", { href: `/pages/${row.slug}` }, row.title)),
+      el("td", {}, el("a", { href: row.url }, row.url)),
+      el("td", {}, when(row.checked_at)),
+      el("td", {}, answer),
+      el("td", {}, STATES[row.audio] || "–"),
+      el(
+        "td",
+        { class: "actions" },
+        el(
+          "button",
+          { type: "button", dataset: { action: "refetch", slug: row.slug }, onclick: () => refetch(row.slug, row.title) },
+          "Hent igen",
+          hidden(` ${row.title}`),
+        ),
+      ),
+    );
+  }
+
+  async function refetch(slug, title) {
+    try {
+      const row = await api("POST", `/api/site/pages/${encodeURIComponent(slug)}/refetch`);
+      announce(row.stale ? `»${title}« kunne ikke hentes: ${row.reason}` : `»${title}« er hentet igen.`);
+      await Promise.all([loadSitePages(), loadPages()]);
+    } catch (error) {
+      announce(error.message);
+    }
   }
 
   async function rollback(slug, title) {

@@ -4,13 +4,15 @@
  * sound comes quickly), highlights the sentence being read from the WebVTT cues of each
  * section's <track kind="metadata">, and keeps it in view. The same file runs in the reading
  * view, in the iframe player (/embed/{slug}) and, loaded as /embed.js with data-reader-page, in
- * a Shadow DOM on another site. No framework, no build step, nothing from another origin. */
+ * a Shadow DOM on another site; loaded as /embed.js with no page named, it reads the page it is
+ * on and highlights the sentence being read in that page's own text. No framework, no build
+ * step, nothing from another origin. */
 (function () {
   "use strict";
 
   const SPEEDS = [0.75, 1, 1.25, 1.5, 2];
   const SPEED_KEY = "reader.speed";
-  const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+  const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*(?:--[0-9a-f]{10})?$/; // a site page's ends in its hash
   const SVG = "http://www.w3.org/2000/svg";
   const PLAY = "M7 4l13 8-13 8z";
   const PAUSE = "M6 4h4v16H6zm8 0h4v16h-4z";
@@ -94,6 +96,7 @@
       this.base = options.base || "";
       this.text = options.text || null; // where the page's sentences are, if anywhere
       this.frame = Boolean(options.frame);
+      this.onSentence = options.onSentence || null; // the host page's own text, if marked
       this.api = this.base + "/api/pages/" + this.slug;
       this.sections = [];
       this.where = new Map(); // sentence id → section index
@@ -643,6 +646,7 @@
 
     highlight(sentenceId) {
       if (sentenceId === (this.sentence && this.sentence.id)) return;
+      if (this.onSentence) this.onSentence(sentenceId);
       const before = this.sentence && this.sentence.element;
       // Away: the reader scrolled, and the sentence just read is out of sight.
       const away = this.scrolled && before && !inView(before, this.win);
@@ -816,7 +820,180 @@
     style.addEventListener("load", show);
     style.addEventListener("error", show);
     shadow.append(style, root);
-    new Player(root, { slug, base });
+    if (!script.hasAttribute("data-reader-host")) new Player(root, { slug, base });
+    return host;
+  }
+
+  // With no page named, the script reads the page it is on (its canonical address, else its
+  // own): the reader fetches that page from the site, and the sentences it reads are found in
+  // this page's text and marked there, with the ids the API gives them. Only the marked
+  // sentence gets a style, set on its own elements: no style sheet reaches the host page.
+  async function embedHost(script) {
+    const base = script.src.replace(/\/embed\.js(?:[?#].*)?$/, "");
+    const canonical = document.querySelector('link[rel="canonical"][href]');
+    const address = canonical ? canonical.href : location.href.split("#")[0];
+    const ask = async (path) => {
+      const response = await fetch(base + path, {
+        headers: { Accept: "application/json" },
+        credentials: "omit",
+      });
+      if (!response.ok) throw new Error(path + ": HTTP " + response.status);
+      return response.json();
+    };
+    let page, markup;
+    try {
+      [page, markup] = await Promise.all([
+        ask("/api/pages/lookup?url=" + encodeURIComponent(address)),
+        ask("/api/site/markup"),
+      ]);
+    } catch (error) {
+      console.warn("reader: this page cannot be read aloud:", error.message);
+      return;
+    }
+    script.setAttribute("data-reader-page", page.slug);
+    const host = embed(script);
+    const marks = markHostText(page, markup, host);
+    new Player(host.shadowRoot.querySelector(".rp"), {
+      slug: page.slug,
+      base,
+      onSentence: (id) => marks.show(id),
+    });
+  }
+
+  const NEVER_READ = "script, style, noscript, template, nav, aside, [hidden], [data-reader-skip]";
+  const MARK_STYLE = { backgroundColor: "#fff1a8", color: "#1a1a1a" };
+
+  function readableRegion(markup) {
+    const chosen = markup.region ? document.querySelector(markup.region) : null;
+    return chosen || document.querySelector("[data-reader-root]") || document.querySelector("main") || document.body;
+  }
+
+  // The text of the region as one string (white space collapsed), with where each character
+  // came from, so that a sentence found in it can be wrapped where it stands.
+  function flatten(region, skip, host) {
+    const chars = [];
+    let text = "";
+    let space = true;
+    const walker = document.createTreeWalker(region, NodeFilter.SHOW_TEXT, {
+      acceptNode: (node) =>
+        host.contains(node) || node.parentElement.closest(skip)
+          ? NodeFilter.FILTER_REJECT
+          : NodeFilter.FILTER_ACCEPT,
+    });
+    // Blocks often meet without white space in the markup ("<li>a</li><li>b</li>"): a space
+    // goes between the text of two blocks, never inside one ("foo<em>bar</em>").
+    const blockOf = (node) => {
+      let element = node.parentElement;
+      while (element !== region && getComputedStyle(element).display.startsWith("inline")) {
+        element = element.parentElement;
+      }
+      return element;
+    };
+    let block = null;
+    let previous = null;
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const data = node.data;
+      const here = blockOf(node);
+      if (previous && here !== block && !space) {
+        text += " ";
+        chars.push([previous, previous.data.length]);
+        space = true;
+      }
+      block = here;
+      previous = node;
+      for (let i = 0; i < data.length; i++) {
+        const blank = /\s/.test(data[i]);
+        if (blank && space) continue;
+        text += blank ? " " : data[i];
+        chars.push([node, i]);
+        space = blank;
+      }
+    }
+    return { text, chars };
+  }
+
+  // Where ``wanted`` stands in ``text`` as whole words ("Borger" is not in "Borgerservice").
+  const WORD = /[\p{L}\p{N}]/u;
+  function findWhole(text, wanted, from) {
+    for (let at = text.indexOf(wanted, from); at >= 0; at = text.indexOf(wanted, at + 1)) {
+      const before = at > 0 ? text[at - 1] : " ";
+      const after = text[at + wanted.length] || " ";
+      const edge = (outside, inside) => !(WORD.test(outside) && WORD.test(inside));
+      if (edge(before, wanted[0]) && edge(after, wanted[wanted.length - 1])) return at;
+    }
+    return -1;
+  }
+
+  function markHostText(page, markup, host) {
+    const classes = (markup.skip_classes || []).map((name) => "." + CSS.escape(name));
+    const skip = [NEVER_READ, ...classes].join(", ");
+    const { text, chars } = flatten(readableRegion(markup), skip, host);
+    const found = [];
+    let from = 0;
+    for (const section of page.sections) {
+      for (const sentence of section.sentences) {
+        const wanted = sentence.text.replace(/\s+/g, " ").trim();
+        let at = wanted ? findWhole(text, wanted, from) : -1;
+        if (at < 0 && wanted) at = findWhole(text, wanted, 0);
+        if (at < 0) {
+          console.warn("reader: sentence " + sentence.id + " is not in this page's text");
+          continue;
+        }
+        found.push({ id: sentence.id, start: at, end: at + wanted.length });
+        from = at + wanted.length;
+      }
+    }
+    // Wrapped from the end backwards: splitting a text node keeps the offsets before the split.
+    const spans = new Map();
+    const pieces = [];
+    for (const match of found) {
+      let start = match.start;
+      while (start < match.end) {
+        const node = chars[start][0];
+        let end = start;
+        while (end < match.end && chars[end][0] === node) end++;
+        const last = chars[end - 1];
+        pieces.push({ id: match.id, node, from: chars[start][1], to: last[1] + 1 });
+        start = end;
+      }
+    }
+    pieces.sort((a, b) => {
+      const order = a.node.compareDocumentPosition(b.node);
+      if (a.node === b.node) return b.from - a.from;
+      return order & Node.DOCUMENT_POSITION_FOLLOWING ? 1 : -1;
+    });
+    for (const piece of pieces) {
+      let target = piece.node;
+      const to = Math.min(piece.to, target.data.length);
+      if (piece.from >= to) continue;
+      if (to < target.data.length) target.splitText(to);
+      if (piece.from > 0) target = target.splitText(piece.from);
+      const span = document.createElement("span");
+      span.setAttribute("data-reader-sentence", piece.id);
+      target.parentNode.insertBefore(span, target);
+      span.append(target);
+      if (!spans.has(piece.id)) spans.set(piece.id, []);
+      spans.get(piece.id).unshift(span);
+    }
+    let shown = [];
+    return {
+      show(id) {
+        for (const span of shown) {
+          span.removeAttribute("aria-current");
+          span.style.removeProperty("background-color");
+          span.style.removeProperty("color");
+        }
+        shown = (id && spans.get(id)) || [];
+        for (const span of shown) {
+          span.setAttribute("aria-current", "true");
+          Object.assign(span.style, MARK_STYLE);
+        }
+        const first = shown[0];
+        if (!first || inView(first, window)) return;
+        const still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+        first.scrollIntoView({ block: "center", behavior: still ? "auto" : "smooth" });
+      },
+    };
   }
 
   function boot() {
@@ -829,9 +1006,17 @@
   }
 
   const script = document.currentScript;
+  const onHost = script && /\/embed\.js(?:[?#].*)?$/.test(script.src);
   if (script && script.hasAttribute("data-reader-page")) {
     if (document.body) embed(script);
     else document.addEventListener("DOMContentLoaded", () => embed(script));
+  } else if (onHost) {
+    script.setAttribute("data-reader-host", "");
+    if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", () => embedHost(script));
+    } else {
+      embedHost(script);
+    }
   } else if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", boot);
   } else {

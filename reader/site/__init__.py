@@ -1,0 +1,1 @@
+"""Pages of allowed sites, read by their address: fetched, revalidated, extracted like files."""
