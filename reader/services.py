@@ -9,6 +9,7 @@ from reader.audio.build import Builder, LexiconSource
 from reader.audio.clips import ClipCache
 from reader.audio.manifest import ManifestStore
 from reader.audio.tracks import TrackStore
+from reader.backends import Backends, build_backends
 from reader.config import Settings
 from reader.content.store import ContentStore
 from reader.speech.engines.choice import EngineChoice, choose_engines
@@ -24,15 +25,18 @@ class Services:
     tracks: TrackStore
     manifests: ManifestStore
     builder: Builder
+    backends: Backends
 
     def close(self) -> None:
         self.clips.close()
         self.engines.close()
+        self.backends.close()
 
 
 def build_services(settings: Settings, engines: EngineChoice | None = None) -> Services:
     """``engines`` replaces the ones the settings name (tests inject a fake engine here)."""
     engines = engines or choose_engines(settings)
+    backends = build_backends(settings)
     store = ContentStore(settings.pages_dir, max_bytes=settings.max_page_bytes)
     lexicon = LexiconSource(settings.lexicon_path)
     clips = ClipCache(
@@ -41,8 +45,11 @@ def build_services(settings: Settings, engines: EngineChoice | None = None) -> S
         engines.breaker,
         decode_timeout=settings.espeak_timeout,
         primary_wait=settings.primary_wait,
+        blobs=backends.clips,
+        locks=backends.locks,
+        lock_wait=settings.synthesis_wait,
     )
-    tracks = TrackStore(settings.data_dir)
+    tracks = TrackStore(settings.data_dir, backends.tracks)
     manifests = ManifestStore(settings.data_dir)
     cores = os.cpu_count() or 2
     # espeak-ng and encoding use a core each; one worker more keeps the cores busy while
@@ -70,4 +77,5 @@ def build_services(settings: Settings, engines: EngineChoice | None = None) -> S
         tracks=tracks,
         manifests=manifests,
         builder=builder,
+        backends=backends,
     )
