@@ -208,6 +208,33 @@ class Settings(BaseSettings):
     site_crawl_interval: float = Field(default=86400.0, gt=0, le=30 * 86400)
     """Seconds between two crawls of ``site_crawl_url``."""
 
+    redis_url: SecretStr | None = None
+    """Redis shared by several replicas (``redis://host:6379/0``): locks and the rate limit.
+
+    Unset: everything stays in this process. Secret, since the address may hold a password."""
+
+    storage_url: str | None = None
+    """Where clips and tracks live: unset = the data directory (also a shared directory such
+    as an NFS mount); ``s3://bucket/prefix`` = an S3-compatible object store."""
+
+    s3_endpoint: str | None = None
+    """The object store's address (``https://s3.example.dk``); unset = AWS's own endpoint."""
+
+    s3_region: str = "us-east-1"
+    """The object store's region."""
+
+    s3_access_key_id: SecretStr | None = None
+    """The object store's access key; unset = boto3's usual sources (environment, role)."""
+
+    s3_secret_access_key: SecretStr | None = None
+    """The secret belonging to ``s3_access_key_id``."""
+
+    backend_timeout: float = Field(default=2.0, gt=0, le=60)
+    """Seconds one call to Redis or the object store may take before it counts as down."""
+
+    store_cache_mb: int = Field(default=1024, ge=16, le=1_048_576)
+    """Disk under the data directory for audio read from the object store (least used goes)."""
+
     @field_validator("allowed_origins", "site_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -278,6 +305,62 @@ class Settings(BaseSettings):
             raise ValueError("READER_BASE_URL must be an absolute http(s) address")
         self.base_url = self.base_url.rstrip("/")
         return self
+
+    @model_validator(mode="after")
+    def _check_backends(self) -> Settings:
+        if self.redis_url is not None:
+            scheme = urlsplit(self.redis_url.get_secret_value()).scheme
+            if scheme not in ("redis", "rediss", "unix"):
+                raise ValueError(
+                    "READER_REDIS_URL must be a redis://, rediss:// or unix:// address"
+                )
+        s3_named = [
+            name
+            for name, value in (
+                ("READER_S3_ENDPOINT", self.s3_endpoint),
+                ("READER_S3_ACCESS_KEY_ID", self.s3_access_key_id),
+                ("READER_S3_SECRET_ACCESS_KEY", self.s3_secret_access_key),
+            )
+            if value is not None
+        ]
+        if self.storage_url is None:
+            if s3_named:
+                raise ValueError(
+                    f"{s3_named[0]} is set but READER_STORAGE_URL is not: set it to "
+                    "s3://bucket/prefix, or unset the READER_S3_ settings"
+                )
+            return self
+        parts = urlsplit(self.storage_url)
+        if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(
+                "READER_STORAGE_URL must be s3://bucket/prefix (unset: the data directory)"
+            )
+        if (self.s3_access_key_id is None) != (self.s3_secret_access_key is None):
+            raise ValueError(
+                "READER_S3_ACCESS_KEY_ID and READER_S3_SECRET_ACCESS_KEY go together: set both"
+            )
+        if self.s3_endpoint is not None:
+            endpoint = urlsplit(self.s3_endpoint)
+            if endpoint.scheme not in ("http", "https") or not endpoint.hostname:
+                raise ValueError("READER_S3_ENDPOINT must be an http(s) address")
+        if self.redis_url is None:
+            # Replicas sharing the audio without sharing locks would each synthesise the same
+            # sentence and split the rate limit.
+            raise ValueError(
+                "READER_STORAGE_URL is shared by several replicas: set READER_REDIS_URL too"
+            )
+        return self
+
+    @property
+    def s3_bucket(self) -> str:
+        """The bucket of ``storage_url`` (empty while it is unset)."""
+        return urlsplit(self.storage_url or "").netloc
+
+    @property
+    def s3_prefix(self) -> str:
+        """The key prefix of ``storage_url``: empty, or ending in ``/``."""
+        path = urlsplit(self.storage_url or "").path.strip("/")
+        return f"{path}/" if path else ""
 
     @property
     def pages_dir(self) -> Path:

@@ -100,6 +100,16 @@ class TooManyRequests(ReaderError):
         self.retry_after = retry_after
 
 
+class BackendUnavailable(ReaderError):
+    """Redis or the object store shared by the replicas does not answer in time.
+
+    What is already cached keeps being served; what needs the shared parts waits for them."""
+
+    status_code = 503
+    title = "En del af tjenesten svarer ikke"
+    retry_after: int | None = 15
+
+
 class EngineError(ReaderError):
     """One synthesis call failed (bad answer, timeout, non-zero exit)."""
 

@@ -9,6 +9,7 @@ from reader.audio.build import Builder, LexiconSource
 from reader.audio.clips import ClipCache
 from reader.audio.manifest import ManifestStore
 from reader.audio.tracks import TrackStore
+from reader.backends import Backends, build_backends
 from reader.config import Settings
 from reader.content.store import ContentStore
 from reader.site.service import SiteReader
@@ -27,16 +28,19 @@ class Services:
     manifests: ManifestStore
     builder: Builder
     site: SiteReader
+    backends: Backends
 
     def close(self) -> None:
         self.site.close()
         self.clips.close()
         self.engines.close()
+        self.backends.close()
 
 
 def build_services(settings: Settings, engines: EngineChoice | None = None) -> Services:
     """``engines`` replaces the ones the settings name (tests inject a fake engine here)."""
     engines = engines or choose_engines(settings)
+    backends = build_backends(settings)
     site_pages = SitePages(settings.data_dir / "site", listed=settings.site_listed)
     store = ContentStore(settings.pages_dir, max_bytes=settings.max_page_bytes, site=site_pages)
     lexicon = LexiconSource(settings.lexicon_path)
@@ -46,8 +50,11 @@ def build_services(settings: Settings, engines: EngineChoice | None = None) -> S
         engines.breaker,
         decode_timeout=settings.espeak_timeout,
         primary_wait=settings.primary_wait,
+        blobs=backends.clips,
+        locks=backends.locks,
+        lock_wait=settings.synthesis_wait,
     )
-    tracks = TrackStore(settings.data_dir)
+    tracks = TrackStore(settings.data_dir, backends.tracks)
     manifests = ManifestStore(settings.data_dir)
     cores = os.cpu_count() or 2
     # espeak-ng and encoding use a core each; one worker more keeps the cores busy while
@@ -76,4 +83,5 @@ def build_services(settings: Settings, engines: EngineChoice | None = None) -> S
         manifests=manifests,
         builder=builder,
         site=SiteReader.build(settings, site_pages),
+        backends=backends,
     )

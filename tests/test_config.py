@@ -14,7 +14,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def test_every_setting_is_in_the_readme_table() -> None:
-    documented = set(re.findall(r"^\| `(READER_[A-Z_]+)`", README.read_text(), re.MULTILINE))
+    documented = set(re.findall(r"^\| `(READER_[A-Z0-9_]+)`", README.read_text(), re.MULTILINE))
     declared = {f"READER_{name.upper()}" for name in Settings.model_fields}
     assert declared == documented
 
@@ -69,3 +69,54 @@ def test_the_admin_token_never_shows_in_a_repr(monkeypatch: pytest.MonkeyPatch) 
     settings = Settings()
     assert "s3cret" not in repr(settings)
     assert "s3cret" not in str(settings.model_dump())
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"READER_REDIS_URL": "http://127.0.0.1:6379"}, "READER_REDIS_URL must be"),
+        ({"READER_STORAGE_URL": "/srv/audio", "READER_REDIS_URL": "redis://127.0.0.1"}, "s3://"),
+        ({"READER_STORAGE_URL": "s3://", "READER_REDIS_URL": "redis://127.0.0.1"}, "s3://"),
+        ({"READER_STORAGE_URL": "s3://lyd/reader"}, "set READER_REDIS_URL too"),
+        ({"READER_S3_ENDPOINT": "https://s3.example.dk"}, "READER_STORAGE_URL is not"),
+        (
+            {
+                "READER_STORAGE_URL": "s3://lyd",
+                "READER_REDIS_URL": "redis://127.0.0.1",
+                "READER_S3_ACCESS_KEY_ID": "reader",
+            },
+            "set both",
+        ),
+        (
+            {
+                "READER_STORAGE_URL": "s3://lyd",
+                "READER_REDIS_URL": "redis://127.0.0.1",
+                "READER_S3_ENDPOINT": "s3.example.dk",
+            },
+            "READER_S3_ENDPOINT must be",
+        ),
+    ],
+)
+def test_unsafe_backend_combinations_stop_start_up_naming_what_to_set(
+    monkeypatch: pytest.MonkeyPatch, values: dict[str, str], message: str
+) -> None:
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        Settings()
+
+
+def test_backend_secrets_never_appear_in_errors_or_the_settings_repr(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("READER_REDIS_URL", "redis://:hemmeligt-kodeord@127.0.0.1:6379/0")
+    monkeypatch.setenv("READER_STORAGE_URL", "s3://lyd/reader")
+    monkeypatch.setenv("READER_S3_ACCESS_KEY_ID", "nøgle-id")
+    monkeypatch.setenv("READER_S3_SECRET_ACCESS_KEY", "hemmelig-nøgle")
+    settings = Settings()
+    assert (settings.s3_bucket, settings.s3_prefix) == ("lyd", "reader/")
+    assert "hemmelig" not in repr(settings)
+    monkeypatch.setenv("READER_REDIS_URL", "ftp://:hemmeligt-kodeord@127.0.0.1")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert "hemmelig" not in str(caught.value)

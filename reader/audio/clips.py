@@ -1,8 +1,10 @@
 """The clip cache: one MP3 per (engine, voice, settings, spoken text), made at most once.
 
-Clips live under ``data_dir/clips/<2 hex>/<key>.mp3`` with a sidecar ``<key>.json``. The sidecar
-is written after the MP3 and is the mark of a finished clip: a crash in between leaves an MP3
-that nobody serves and that the next request simply makes again.
+Clips live in a blob store as ``<2 hex>/<key>.mp3`` with a JSON sidecar (by default files under
+``data_dir/clips``, the sidecar ``<key>.json`` next to the MP3). The sidecar is the mark of a
+finished clip: a crash before it leaves an MP3 that nobody serves and that the next request
+simply makes again. Writes are first-writer-wins, and a lock per key (shared by every replica
+when the locks live in Redis) keeps two callers from making the same clip.
 """
 
 from __future__ import annotations
@@ -12,17 +14,19 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from reader._atomic import write_atomic
 from reader.audio.checks import AudioRejected, check_clip, check_raw
 from reader.audio.codec import FORMAT_VERSION, frames_to_ms, make_clip_audio
-from reader.errors import EngineError, EngineUnavailable
+from reader.backends.blobs import BlobStore, FileBlobs
+from reader.backends.locks import Held, KeyLocks, LocalLocks
+from reader.errors import EngineError, EngineUnavailable, ReaderError
 from reader.speech.engines import BatchEngine, Engine, RawAudio
 
 logger = logging.getLogger(__name__)
@@ -149,6 +153,10 @@ class ClipStats:
             )
 
 
+_Claim = tuple[str, str, Future[Clip]]
+"""(text, key, future) of a clip one ``make_many`` call makes."""
+
+
 class ClipCache:
     """Clips by spoken text, made with the first engine that can, reused ever after.
 
@@ -164,10 +172,18 @@ class ClipCache:
         breaker: Breaker | None = None,
         decode_timeout: float = 30.0,
         primary_wait: float | None = None,
+        *,
+        blobs: BlobStore | None = None,
+        locks: KeyLocks | None = None,
+        lock_wait: float = 30.0,
     ) -> None:
         if not engines:
             raise ValueError("at least one engine is needed")
         self.root = data_dir / "clips"
+        self.blobs = blobs or FileBlobs(self.root)
+        self.locks = locks or LocalLocks()
+        self.lock_wait = lock_wait
+        """Longest a caller waits for another holder of a clip's lock before making it too."""
         self.engines = tuple(engines)
         self.breaker = breaker
         self.stats = ClipStats()
@@ -185,7 +201,8 @@ class ClipCache:
         self._urgent.shutdown(wait=False, cancel_futures=True)
 
     def mp3_path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.mp3"
+        """Where the clip's MP3 is (or would be) in this process's data directory."""
+        return self.root / _name(key)
 
     def sidecar_path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
@@ -266,10 +283,19 @@ class ClipCache:
         if clip is not None:
             self.stats.hit()
             return clip
+        with self._exclusive(key):
+            # Another replica may have made it while this one waited for the lock.
+            clip = None if refresh else self._load(key, degraded=False)
+            if clip is not None:
+                self.stats.hit()
+                return clip
+            return self._resolve_held(primary, key, text, refresh)
+
+    def _resolve_held(self, primary: Engine, key: str, text: str, refresh: bool) -> Clip:
         failures: list[str] = []
         if self.breaker is None or self.breaker.allow():
             try:
-                clip = self._make_checked(primary, key, text)
+                clip = self._make_checked(primary, key, text, refresh)
             except EngineError as error:
                 failures.append(f"{primary.name}: {error.message}")
                 if self.breaker is not None:
@@ -297,7 +323,7 @@ class ClipCache:
                 if future is None:
                     future = self._in_flight[key] = Future()
             if leader:
-                self._lead_fallback(future, key, engine, text)
+                self._lead_fallback(future, key, engine, text, refresh)
             try:
                 clip = future.result()
             except EngineError as error:
@@ -308,10 +334,18 @@ class ClipCache:
         logger.warning("no engine could speak %d characters: %s", len(text), "; ".join(failures))
         raise EngineUnavailable("Ingen stemme kan læse teksten op lige nu. Prøv igen senere.")
 
-    def _lead_fallback(self, future: Future[Clip], key: str, engine: Engine, text: str) -> None:
+    def _lead_fallback(
+        self, future: Future[Clip], key: str, engine: Engine, text: str, refresh: bool
+    ) -> None:
         try:
-            future.set_result(self._make(engine, key, text, degraded=True))
-            self.stats.miss()
+            with self._exclusive(key):
+                clip = None if refresh else self._load(key, degraded=True)
+                if clip is None:
+                    clip = self._make(engine, key, text, degraded=True, replace=refresh)
+                    self.stats.miss()
+                else:
+                    self.stats.hit()
+            future.set_result(clip)
         except BaseException as error:
             future.set_exception(error)
             if not isinstance(error, Exception):
@@ -336,19 +370,40 @@ class ClipCache:
         engine = self.engines[0]
         if not isinstance(engine, BatchEngine) or self.breaker is not None:
             return {text: self.get_or_make(text, refresh=refresh, urgent=urgent) for text in texts}
+        # Looked up before taking the lock: the store may be across the network.
+        missing = [
+            text
+            for text in dict.fromkeys(texts)
+            if refresh or self._load(clip_key(engine, text), False) is None
+        ]
         claimed: list[tuple[str, str, Future[Clip]]] = []
         with self._lock:
-            for text in dict.fromkeys(texts):
+            for text in missing:
                 key = clip_key(engine, text)
-                if key in self._in_flight or (not refresh and self._load(key, False)):
+                if key in self._in_flight:
                     continue
                 future: Future[Clip] = Future()
                 self._in_flight[key] = future
                 claimed.append((text, key, future))
+        held: list[Held] = []
         try:
-            if claimed:
-                self._make_batch(engine, claimed)
+            batch, elsewhere = self._lock_batch(claimed, held, refresh)
+            if batch:
+                self._make_batch(engine, batch, refresh)
+            for text, _, future in elsewhere:
+                # Another replica holds the lock: wait for its clip (or make it if it gives up).
+                try:
+                    future.set_result(self._resolve(text, refresh))
+                except EngineError as error:
+                    future.set_exception(error)
+        except ReaderError as error:  # the locks or the store do not answer
+            for _, _, future in claimed:
+                if not future.done():
+                    future.set_exception(error)
+            raise
         finally:
+            for one in held:
+                one.release()
             with self._lock:
                 for _, key, future in claimed:
                     if not future.done():
@@ -359,25 +414,46 @@ class ClipCache:
             text: mine[text].result() if text in mine else self.get_or_make(text) for text in texts
         }
 
-    def _make_batch(
-        self, engine: BatchEngine, claimed: Sequence[tuple[str, str, Future[Clip]]]
-    ) -> None:
+    def _lock_batch(
+        self, claimed: Sequence[_Claim], held: list[Held], refresh: bool
+    ) -> tuple[list[_Claim], list[_Claim]]:
+        """The claims this call makes (their locks added to ``held``), and those another
+        holder of the lock is making. Claims found made meanwhile are settled here."""
+        mine: list[_Claim] = []
+        elsewhere: list[_Claim] = []
+        for claim in claimed:
+            text, key, future = claim
+            lock = self.locks.acquire(f"clip:{key}", 0)
+            if lock is None:
+                elsewhere.append(claim)
+                continue
+            held.append(lock)
+            found = None if refresh else self._load(key, False)
+            if found is not None:
+                self.stats.hit()
+                future.set_result(found)
+            else:
+                mine.append(claim)
+        return mine, elsewhere
+
+    def _make_batch(self, engine: BatchEngine, claimed: Sequence[_Claim], refresh: bool) -> None:
         started = time.perf_counter()
         try:
             raws = engine.synthesize_many([text for text, _, _ in claimed])
         except EngineError:
             self.stats.engine_call(engine.name, time.perf_counter() - started, failed=True)
             # One by one, so each text gets the usual fallback and error handling.
-            for text, _, future in claimed:
+            for text, key, future in claimed:
                 try:
-                    future.set_result(self._resolve(text, True))
+                    # The lock of ``key`` is held already.
+                    future.set_result(self._resolve_held(engine, key, text, True))
                 except EngineError as error:
                     future.set_exception(error)
             return
         share = (time.perf_counter() - started) / len(claimed)
         for (text, key, future), raw in zip(claimed, raws, strict=True):
             try:
-                future.set_result(self._store(engine, key, text, raw, degraded=False))
+                future.set_result(self._store(engine, key, text, raw, False, refresh))
                 self.stats.miss()
             except EngineError as error:
                 self.stats.engine_call(engine.name, share, failed=True)
@@ -387,24 +463,24 @@ class ClipCache:
             else:
                 self.stats.engine_call(engine.name, share, failed=False)
 
-    def _make_checked(self, engine: Engine, key: str, text: str) -> Clip:
+    def _make_checked(self, engine: Engine, key: str, text: str, replace: bool) -> Clip:
         """The preferred engine's clip, asked again if its answer fails the checks."""
         for attempt in range(REJECTED_RETRIES + 1):
             try:
-                return self._make(engine, key, text, degraded=False)
+                return self._make(engine, key, text, degraded=False, replace=replace)
             except AudioRejected as error:
                 if attempt == REJECTED_RETRIES:
                     raise
                 logger.warning("%s answer rejected (%s); asking again", engine.name, error.reason)
         raise AssertionError("unreachable")
 
-    def _make(self, engine: Engine, key: str, text: str, degraded: bool) -> Clip:
+    def _make(self, engine: Engine, key: str, text: str, *, degraded: bool, replace: bool) -> Clip:
         started = time.perf_counter()
         seconds = 0.0
         try:
             raw = engine.synthesize(text)
             seconds = time.perf_counter() - started
-            clip = self._store(engine, key, text, raw, degraded)
+            clip = self._store(engine, key, text, raw, degraded, replace)
         except EngineError as error:
             self.stats.engine_call(engine.name, seconds or time.perf_counter() - started, True)
             if isinstance(error, AudioRejected):
@@ -413,7 +489,9 @@ class ClipCache:
         self.stats.engine_call(engine.name, seconds, failed=False)
         return clip
 
-    def _store(self, engine: Engine, key: str, text: str, raw: RawAudio, degraded: bool) -> Clip:
+    def _store(
+        self, engine: Engine, key: str, text: str, raw: RawAudio, degraded: bool, replace: bool
+    ) -> Clip:
         check_raw(engine, raw)
         try:
             audio = make_clip_audio(raw, self._decode_timeout)
@@ -422,8 +500,6 @@ class ClipCache:
         except EngineError as error:
             raise AudioRejected("undecodable", error.message) from None
         check_clip(engine, text, audio)
-        path = self.mp3_path(key)
-        write_atomic(path, audio.data)
         sidecar = {
             "engine": engine.name,
             "voice": engine.identity.get("voice", ""),
@@ -433,10 +509,27 @@ class ClipCache:
             "sound_ms": audio.sound_ms,
             "text_sha": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         }
-        write_atomic(self.sidecar_path(key), json.dumps(sidecar).encode("utf-8"))
+        ours = json.dumps(sidecar).encode("ascii")
+        stored = self.blobs.put(_name(key), audio.data, ours, replace=replace)
+        if stored.sidecar != ours:
+            # Another writer was first (espeak-ng batches differ by a few bytes from machine
+            # to machine): serve the clip that won, with the timings of its own bytes.
+            won = self._parse(key, stored.path, stored.sidecar, degraded)
+            if won is None:  # what is there is of no use to anybody: ours replaces it
+                stored = self.blobs.put(_name(key), audio.data, ours, replace=True)
+            else:
+                return Clip(
+                    won.key,
+                    won.path,
+                    won.frames,
+                    won.engine,
+                    degraded,
+                    synthesized=True,
+                    sound_ms=won.sound_ms,
+                )
         return Clip(
             key,
-            path,
+            stored.path,
             audio.frames,
             engine.name,
             degraded,
@@ -446,24 +539,45 @@ class ClipCache:
 
     def _load(self, key: str, degraded: bool) -> Clip | None:
         """The finished clip ``key``, or None (no sidecar yet, or a sidecar that is unusable)."""
-        sidecar = self.sidecar_path(key)
         try:
-            meta = json.loads(sidecar.read_bytes())
+            blob = self.blobs.get(_name(key), sidecar=True)
+        except OSError:
+            logger.warning("ignoring unreadable clip %s", key)
+            return None
+        if blob is None:
+            return None
+        return self._parse(key, blob.path, blob.sidecar, degraded)
+
+    def _parse(self, key: str, path: Path, sidecar: bytes | None, degraded: bool) -> Clip | None:
+        try:
+            meta = json.loads(sidecar or b"")
             frames = meta["frames"]
             engine = meta["engine"]
-        except FileNotFoundError:
+        except (ValueError, KeyError, TypeError):
+            logger.warning("ignoring unreadable clip sidecar of %s", key)
             return None
-        except (OSError, ValueError, KeyError, TypeError):
-            logger.warning("ignoring unreadable clip sidecar %s", sidecar)
-            return None
-        path = self.mp3_path(key)
         if not isinstance(frames, int) or frames < 1 or not isinstance(engine, str):
-            logger.warning("ignoring clip sidecar with bad fields %s", sidecar)
-            return None
-        if not path.is_file():
-            logger.warning("clip sidecar %s has no mp3", sidecar)
+            logger.warning("ignoring clip sidecar with bad fields of %s", key)
             return None
         return Clip(key, path, frames, engine, degraded, sound_ms=_sound(meta.get("sound_ms")))
+
+    @contextmanager
+    def _exclusive(self, key: str) -> Iterator[None]:
+        """Holds the lock of clip ``key`` (shared by every replica that shares the locks)."""
+        held = self.locks.acquire(f"clip:{key}", self.lock_wait)
+        if held is None:
+            # Whoever holds it is slow or gone; making the clip too is safe (first writer
+            # wins), only wasteful.
+            logger.warning("clip %s still locked after %g s: making it too", key, self.lock_wait)
+        try:
+            yield
+        finally:
+            if held is not None:
+                held.release()
+
+
+def _name(key: str) -> str:
+    return f"{key[:2]}/{key}.mp3"
 
 
 def _sound(value: object) -> tuple[float, float] | None:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from mutagen.id3 import ID3, TCON, TDAT, TIT2, TLAN, TPE1, TPUB, TYER, WOAS, Encoding
 
-from reader._atomic import write_atomic
 from reader.audio.clips import Clip
 from reader.audio.codec import (
     BITRATE_KBPS,
@@ -27,6 +26,7 @@ from reader.audio.codec import (
     ms_to_frames,
     silence_frames,
 )
+from reader.backends.blobs import BlobStore, FileBlobs
 
 PUBLISHER = "Høje-Taastrup Kommune"
 
@@ -158,24 +158,43 @@ _HASH = re.compile(r"[0-9a-f]{32}")
 
 
 class TrackStore:
-    """Immutable, content-addressed tracks: ``data_dir/audio/<first 32 hex of sha256>.mp3``."""
+    """Immutable, content-addressed tracks named ``<first 32 hex of sha256>.mp3``: by default
+    files under ``data_dir/audio``, else in ``blobs`` (with a local copy there)."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, blobs: BlobStore | None = None) -> None:
         self.root = data_dir / "audio"
+        self.blobs = blobs or FileBlobs(self.root)
 
     def put(self, track: Track) -> str:
         """Store ``track`` (once: the same bytes have the same name) and return its hash."""
         digest = track.sha256[:32]
-        path = self.path(digest)
-        if not path.is_file():
-            write_atomic(path, track.data)
+        self.blobs.put(self._name(digest), track.data)
         return digest
 
     def path(self, digest: str) -> Path:
-        """The file of a track hash; ``ValueError`` for anything that is not such a hash."""
-        if not _HASH.fullmatch(digest):
-            raise ValueError(f"not a track hash: {digest!r}")
-        return self.root / f"{digest}.mp3"
+        """Where the track is (or would be) in this process's data directory; ``ValueError``
+        for anything that is not a track hash."""
+        return self.root / self._name(digest)
+
+    def read(self, digest: str) -> bytes | None:
+        """The track's bytes, or None when there is no such track."""
+        blob = self.blobs.get(self._name(digest))
+        if blob is None:
+            return None
+        try:
+            return blob.path.read_bytes()
+        except FileNotFoundError:  # the local copy was just let go: read it anew
+            blob = self.blobs.get(self._name(digest))
+            return blob.path.read_bytes() if blob is not None else None
+
+    def size(self, digest: str) -> int | None:
+        return self.blobs.size(self._name(digest))
 
     def exists(self, digest: str) -> bool:
-        return self.path(digest).is_file()
+        return self.size(digest) is not None
+
+    @staticmethod
+    def _name(digest: str) -> str:
+        if not _HASH.fullmatch(digest):
+            raise ValueError(f"not a track hash: {digest!r}")
+        return f"{digest}.mp3"

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope
 
 import reader
 from reader.config import Settings
@@ -69,9 +70,15 @@ def create_app(settings: Settings, *, engines: EngineChoice | None = None) -> Fa
     # Outermost, so a request for audio bytes passes through nothing else.
     app.add_middleware(
         AudioFiles,
-        root=lambda: settings.data_dir / "audio",
+        read=_read_track,
         allowed_origins=settings.allowed_origins,
         cache_bytes=settings.audio_cache_mb * 1024 * 1024,
         on_response=count_audio,
     )
     return app
+
+
+def _read_track(scope: Scope, digest: str) -> bytes | None:
+    """A track's bytes from the tracks of the app's state (blocking: run it in a thread)."""
+    state: AppState = scope["state"][STATE_KEY]
+    return state.services.tracks.read(digest)

@@ -149,7 +149,7 @@ async def speak(
     if not text:
         raise NothingToSpeak
     client = request.client.host if request.client else "unknown"
-    state.speak_limiter.check(client)
+    await run_in_threadpool(state.speak_limiter.check, client)
     if state.queue.depth >= state.queue.max_pending:
         raise Busy("Der venter allerede mange oplæsninger. Prøv igen om lidt.")
     data, _ = await run_in_threadpool(speak_text, state.services.builder, text)

@@ -13,10 +13,11 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection
-from pathlib import Path
 
 import anyio.to_thread
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from reader.errors import ReaderError
 
 PREFIX = "/audio/"
 _PATH = re.compile(r"^/audio/([0-9a-f]{32})\.mp3$")
@@ -81,19 +82,20 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
 
 
 class AudioFiles:
-    """Serves ``PREFIX<hash>.mp3`` from ``root``; passes every other request to ``app``."""
+    """Serves ``PREFIX<hash>.mp3`` with the bytes ``read(scope, hash)`` gives (None: there is
+    no such track); passes every other request to ``app``."""
 
     def __init__(
         self,
         app: ASGIApp,
         *,
-        root: Callable[[], Path],
+        read: Callable[[Scope, str], bytes | None],
         allowed_origins: Collection[str] = (),
         cache_bytes: int = 128 * 1024 * 1024,
         on_response: Callable[[Scope, int], None] | None = None,
     ) -> None:
         self.app = app
-        self.root = root
+        self.read = read
         self.allowed_origins = frozenset(allowed_origins)
         self.cache = BytesCache(cache_bytes)
         self.on_response = on_response
@@ -121,7 +123,11 @@ class AudioFiles:
         digest = match.group(1)
         data = self.cache.get(digest)
         if data is None:
-            data = await anyio.to_thread.run_sync(self._read, digest)
+            try:
+                data = await anyio.to_thread.run_sync(self.read, scope, digest)
+            except ReaderError as error:  # the store does not answer: try again later
+                retry = [(b"retry-after", str(error.retry_after or 5).encode())]
+                return await _plain(send, error.status_code, _line(error.message), extra + retry)
             if data is None:
                 return await _plain(send, 404, b"Lydfilen findes ikke.\n", extra)
             self.cache.put(digest, data)
@@ -169,12 +175,6 @@ class AudioFiles:
         await _respond(send, status, common + content, b"" if method == "HEAD" else body)
         return status
 
-    def _read(self, digest: str) -> bytes | None:
-        try:
-            return (self.root() / f"{digest}.mp3").read_bytes()
-        except (FileNotFoundError, IsADirectoryError):
-            return None
-
     def _cors(self, origin: str | None) -> list[tuple[bytes, bytes]]:
         vary = [(b"vary", b"Origin")] if self.allowed_origins else []
         if origin is None or origin.rstrip("/") not in self.allowed_origins:
@@ -187,6 +187,10 @@ class AudioFiles:
                 b"Content-Length, Content-Range, Accept-Ranges, ETag",
             ),
         ]
+
+
+def _line(message: str) -> bytes:
+    return f"{message}\n".encode()
 
 
 def _request_headers(scope: Scope) -> dict[str, str]:

@@ -84,9 +84,8 @@ def episodes(state: AppState) -> list[Episode]:
         manifest = status.manifest
         if manifest is None:
             continue
-        try:
-            size = state.services.tracks.path(manifest.page.hash).stat().st_size
-        except FileNotFoundError:
+        size = state.services.tracks.size(manifest.page.hash)
+        if size is None:
             continue
         found.append(Episode(page, manifest.page, size, manifest.built_at))
     return found

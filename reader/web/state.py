@@ -10,6 +10,7 @@ from starlette.templating import Jinja2Templates
 from reader.audio.listen import Listening
 from reader.audio.queue import AudioQueue
 from reader.audio.upgrade import Upgrader
+from reader.backends.ratelimit import RateLimiter
 from reader.config import Settings
 from reader.content.store import ContentStore
 from reader.editor.service import EditorService
@@ -17,7 +18,6 @@ from reader.services import Services, build_services
 from reader.site.schedule import CrawlSchedule
 from reader.speech.engines.choice import EngineChoice
 from reader.web.metrics import Metrics
-from reader.web.ratelimit import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,7 @@ def build_state(
     if not slugs:
         logger.warning("no pages in %s", settings.pages_dir)
     logger.info("serving %d pages from %s", len(slugs), settings.pages_dir)
+    logger.info("backends: %s", services.backends.description)
     queue = AudioQueue(
         services.builder, max_pending=settings.queue_size, workers=settings.queue_workers
     )
@@ -91,7 +92,7 @@ def build_state(
         services=services,
         queue=queue,
         listening=Listening(services.builder, queue, wait_seconds=settings.synthesis_wait),
-        speak_limiter=RateLimiter(per_minute=settings.speak_per_minute),
+        speak_limiter=services.backends.speak_limiter,
         metrics=Metrics(services.clips.stats, queue),
         templates=templates,
         editor=editor,
