@@ -25,6 +25,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from reader.config import Settings
+from reader.web.errors import printable
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ def server_config(
     # uvicorn trusts it only from 127.0.0.1.
     # The access log is off unless asked for: it costs a third of the audio throughput, and
     # nginx in front (deploy/nginx.conf) is the place to log requests.
-    return uvicorn.Config(
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -181,3 +182,24 @@ def server_config(
         # Beyond it, uvicorn answers 503 to new requests instead of taking more work on.
         limit_concurrency=settings.max_connections,
     )
+    # Config has just set up uvicorn's loggers; the access log names what clients sent.
+    access_logger = logging.getLogger("uvicorn.access")
+    if not any(isinstance(one, PrintableArguments) for one in access_logger.filters):
+        access_logger.addFilter(PrintableArguments())
+    return config
+
+
+class PrintableArguments(logging.Filter):
+    """Writes control characters in a record's text arguments as ``\\xNN``.
+
+    The access log line holds the request target and the client's address as the client
+    sent them (a forwarded address included): a raw ESC or CSI byte there would reach an
+    operator's terminal as a command, and a line break would forge a log line.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                printable(arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
