@@ -101,6 +101,8 @@ EDITOR_ROUTES = [
     ("PUT", "/api/lexicon/entries/taastrup"),
     ("DELETE", "/api/lexicon/entries/taastrup"),
     ("GET", "/api/audit"),
+    ("GET", "/api/site/pages"),
+    ("POST", f"/api/site/pages/{POLITIK}/refetch"),
 ]
 
 
