@@ -178,6 +178,7 @@ class ClipCache:
         """Longest a listener waits for the preferred engine (None: as long as it takes)."""
         self._slow: set[Future[Clip]] = set()
         """Preferred-engine calls that kept a listener waiting too long, until they end."""
+        self._stored = 0
         # Runs the preferred engine for listeners, so that they can stop waiting for it.
         self._urgent = ThreadPoolExecutor(URGENT_THREADS, thread_name_prefix="urgent")
 
@@ -193,6 +194,13 @@ class ClipCache:
     def primary_ready(self) -> bool:
         """The preferred engine is in use (no breaker, or its breaker is closed)."""
         return self.breaker is None or self.breaker.state == "closed"
+
+    @property
+    def stored(self) -> int:
+        """Clips this cache has written since it was made: when it has not moved, every
+        ``lookup`` answers as it did before (another process sharing the directory aside)."""
+        with self._lock:
+            return self._stored
 
     def lookup(self, text: str) -> Clip | None:
         """The clip that ``get_or_make`` would serve without synthesising, if there is one."""
@@ -434,6 +442,8 @@ class ClipCache:
             "text_sha": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         }
         write_atomic(self.sidecar_path(key), json.dumps(sidecar).encode("utf-8"))
+        with self._lock:
+            self._stored += 1
         return Clip(
             key,
             path,

@@ -81,6 +81,24 @@ class Listening:
             frames = await loop.run_in_executor(self._streams, item_bytes, clip)
             yield (item_bytes(pause) if pause else b"") + frames
 
+    def audio_key(self, slug: str) -> tuple[str, ...]:
+        """What ``page_audio`` answers from, in a few strings, without looking at any clip.
+
+        Equal keys mean equal answers: a built page is its manifest (each build writes a new
+        one, with its own time and tracks); a page not built yet changes only as clips are
+        made, which the clip cache counts. Clips made by another process sharing the data
+        directory show once this process makes one or the page's manifest is written. Starts a
+        stale page's rebuild, as ``page_audio`` does.
+        """
+        status = self.builder.status(slug)
+        manifest = status.manifest
+        if manifest is None:
+            return (status.state, str(self.builder.clips.stored))
+        if status.state == "stale":
+            self.queue.rebuild(slug)
+        built = manifest.built_at.isoformat()
+        return (status.state, manifest.script_hash, built, manifest.page.hash)
+
     def page_audio(self, slug: str) -> PageAudio:
         """The state of a page's audio; makes nothing (except a stale page, in the background)."""
         status = self.builder.status(slug)

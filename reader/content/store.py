@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from reader.content.extract import extract_page
@@ -11,13 +13,21 @@ from reader.content.slugs import SLUG_RE, check_slug
 from reader.errors import PageNotFound, PageTooLarge
 
 
+@dataclass(frozen=True, slots=True)
+class PageVersion:
+    """A page and the SHA-256 of the file bytes it was extracted from."""
+
+    page: Page
+    digest: str
+
+
 class ContentStore:
     """Reads pages from a directory; a page is extracted again only when its file changes."""
 
     def __init__(self, pages_dir: Path, *, max_bytes: int) -> None:
         self.pages_dir = pages_dir
         self.max_bytes = max_bytes
-        self._cache: dict[str, tuple[tuple[int, int], Page]] = {}
+        self._cache: dict[str, tuple[tuple[int, int], PageVersion]] = {}
         self._lock = threading.Lock()
 
     def path(self, slug: str) -> Path:
@@ -33,6 +43,11 @@ class ContentStore:
         )
 
     def load(self, slug: str) -> Page:
+        return self.version(slug).page
+
+    def version(self, slug: str) -> PageVersion:
+        """The page with the digest of its file: one look at the disk, so the two always match
+        (what is rendered from the page may be cached under the digest)."""
         path = self.path(slug)
         try:
             stat = path.stat()
@@ -47,12 +62,12 @@ class ContentStore:
             raise PageTooLarge(
                 f"{path.name}: {stat.st_size} bytes is over the limit of {self.max_bytes} bytes"
             )
-        page = extract_page(
-            path.read_bytes(), slug=slug, source=path.name, max_bytes=self.max_bytes
-        )
+        data = path.read_bytes()
+        page = extract_page(data, slug=slug, source=path.name, max_bytes=self.max_bytes)
+        version = PageVersion(page, hashlib.sha256(data).hexdigest())
         with self._lock:
-            self._cache[slug] = (stamp, page)
-        return page
+            self._cache[slug] = (stamp, version)
+        return version
 
     def pages(self) -> list[Page]:
         return [self.load(slug) for slug in self.slugs()]

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from reader.web.catalog import readable_pages
-from reader.web.deps import ListeningDep, SettingsDep, SlugDep, StoreDep
+from reader.web.conditional import rendered_response
+from reader.web.deps import RenderedDep, SettingsDep, SlugDep, StoreDep
 from reader.web.errors import ErrorResponse
-from reader.web.schemas import PageDocument, PageSummary, audio_document
+from reader.web.schemas import PageDocument, PageSummary
 
 router = APIRouter(prefix="/api", tags=["pages"])
 
 _PAGE_ERRORS: dict[int | str, dict[str, Any]] = {
+    304: {"description": "The page and its audio are as the `If-None-Match` ETag says"},
     404: {"model": ErrorResponse, "description": "No page with this slug"},
     422: {"model": ErrorResponse, "description": "The page file cannot be extracted"},
 }
@@ -29,9 +32,7 @@ def list_pages(store: StoreDep, settings: SettingsDep) -> list[PageSummary]:
     response_model=PageDocument,
     responses=_PAGE_ERRORS,
 )
-def get_page(
-    slug: SlugDep, store: StoreDep, listening: ListeningDep, settings: SettingsDep
-) -> PageDocument:
-    page = store.load(slug)
-    audio = audio_document(listening.page_audio(slug), slug, settings.base_url)
-    return PageDocument.of(page, audio, settings.base_url)
+def get_page(request: Request, slug: SlugDep, rendered: RenderedDep) -> Response:
+    """The page's structure and audio, rendered once per version of the page and its audio;
+    gzip when accepted, a strong ETag and 304 to a matching ``If-None-Match``."""
+    return rendered_response(request.headers, rendered.json(slug))

@@ -17,6 +17,8 @@ from reader.services import Services, build_services
 from reader.speech.engines.choice import EngineChoice
 from reader.web.metrics import Metrics
 from reader.web.ratelimit import RateLimiter
+from reader.web.render_cache import RenderCache
+from reader.web.rendered import RenderedPages
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ class AppState:
     templates: Jinja2Templates
     editor: EditorService
     upgrader: Upgrader
+    rendered: RenderedPages
 
     @property
     def store(self) -> ContentStore:
@@ -71,14 +74,23 @@ def build_state(
         interval=settings.upgrade_interval,
     )
     upgrader.start()
+    listening = Listening(services.builder, queue, wait_seconds=settings.synthesis_wait)
+    cache = RenderCache(max_bytes=settings.render_cache_mb * 1024 * 1024)
     return AppState(
         settings=settings,
         services=services,
         queue=queue,
-        listening=Listening(services.builder, queue, wait_seconds=settings.synthesis_wait),
+        listening=listening,
         speak_limiter=RateLimiter(per_minute=settings.speak_per_minute),
-        metrics=Metrics(services.clips.stats, queue),
+        metrics=Metrics(services.clips.stats, queue, cache),
         templates=templates,
         editor=editor,
         upgrader=upgrader,
+        rendered=RenderedPages(
+            store=services.store,
+            listening=listening,
+            templates=templates,
+            base_url=settings.base_url,
+            cache=cache,
+        ),
     )
