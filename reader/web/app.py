@@ -14,6 +14,7 @@ from reader.speech.engines.choice import EngineChoice
 from reader.web import admin, api, audio, editor, embed, feed, health, pages
 from reader.web.assets import Assets, VersionedStaticFiles
 from reader.web.audio_files import AudioFiles
+from reader.web.compression import Compression
 from reader.web.cors import ScopedCORS
 from reader.web.deps import STATE_KEY
 from reader.web.errors import install_error_handler
@@ -44,7 +45,9 @@ def create_app(settings: Settings, *, engines: EngineChoice | None = None) -> Fa
         version=reader.__version__,
         lifespan=lifespan,
     )
-    # Innermost, next to the router: HEAD and OPTIONS for every route, and full Allow headers.
+    # Innermost: gzip for text made per request, inside Methods so HEAD gets the GET's headers.
+    app.add_middleware(Compression)
+    # Next to it: HEAD and OPTIONS for every route, and full Allow headers.
     app.add_middleware(Methods, router=app.router)
     app.add_middleware(SecurityHeaders)
     install_error_handler(app)
