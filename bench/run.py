@@ -25,6 +25,7 @@ from bench import (
     gtts_path,
     incremental,
     memory,
+    page_serving,
 )
 from bench._proc import ROOT, BenchError
 from bench._result import Result
@@ -38,6 +39,7 @@ BENCHMARKS: dict[str, Callable[[int], Result | list[Result]]] = {
     audio_serving.NAME: audio_serving.run,
     cold_page.NAME: cold_page.run,
     build_latency.NAME: build_latency.run,
+    page_serving.NAME: page_serving.run,
 }
 """Each gives one row of the table, or several measured together (the audio benchmarks)."""
 DEFAULT_REPEAT = 3
