@@ -18,6 +18,7 @@ from reader.web.compression import Compression
 from reader.web.cors import ScopedCORS
 from reader.web.deps import STATE_KEY
 from reader.web.errors import install_error_handler
+from reader.web.fast_pages import FastPages
 from reader.web.headers import SecurityHeaders
 from reader.web.methods import Methods
 from reader.web.metrics import RequestMetrics, count_audio
@@ -63,6 +64,8 @@ def create_app(settings: Settings, *, engines: EngineChoice | None = None) -> Fa
     if settings.allowed_origins:
         app.add_middleware(ScopedCORS, allowed_origins=settings.allowed_origins)
     app.add_middleware(RequestMetrics)
+    # A rendered page needs none of the framework's layers (it counts its own request).
+    app.add_middleware(FastPages)
     # Outermost, so a request for audio bytes passes through nothing else.
     app.add_middleware(
         AudioFiles,

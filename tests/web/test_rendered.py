@@ -142,6 +142,42 @@ async def test_the_gzip_variant_has_its_own_etag_and_the_same_content(
     assert (await client.get(path, headers={**IDENTITY, "If-None-Match": tag})).status_code == 200
 
 
+@pytest.mark.parametrize("path", PAGE_ROUTES)
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+async def test_the_cached_answer_equals_the_frameworks_and_is_counted(
+    client: httpx.AsyncClient, path: str, encoding: str, method: str
+) -> None:
+    # A request with an Origin is answered by the framework's route (CORS is its job).
+    sent = {"Accept-Encoding": encoding}
+    fast = await client.request(method, path, headers=sent)
+    text = (await client.get("/metrics")).text
+    route = "/pages/{slug}" if path.startswith("/pages/") else "/api/pages/{slug}"
+    counted = metric(text, "reader_http_requests_total", route=route, method=method, status="200")
+    assert counted == 1
+    framework = await client.request(method, path, headers={**sent, "Origin": "https://x.dk"})
+    assert fast.status_code == framework.status_code == 200
+    assert fast.headers == framework.headers
+    assert fast.content == framework.content
+    assert fast.headers["x-content-type-options"] == "nosniff"
+    if path.startswith("/pages/"):
+        assert "default-src 'self'" in fast.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status"), [("/pages/findes-ikke", 404), ("/api/pages/findes-ikke", 404)]
+)
+async def test_a_missing_page_still_gets_the_frameworks_error_answer(
+    client: httpx.AsyncClient, path: str, status: int
+) -> None:
+    response = await client.get(path)
+    assert response.status_code == status
+    if path.startswith("/api/"):
+        assert response.json()["error"]["message"]
+    else:
+        assert "text/html" in response.headers["content-type"]
+
+
 @pytest.mark.parametrize(
     ("header", "gzip_ok"),
     [
