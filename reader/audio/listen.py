@@ -114,11 +114,10 @@ class Listening:
                     for info in manifest.sections
                 ],
             )
-        page, _ = self.builder.script(slug)
-        sections = []
-        for section in page.sections:
-            track = self.builder.section_track(slug, section.id, make=False)
-            sections.append(TrackView(section.id, track, False))
+        sections = [
+            TrackView(section_id, track, False)
+            for section_id, track in self.builder.ready_sections(slug)
+        ]
         return PageAudio(state="missing", page=TrackView(slug, None, False), sections=sections)
 
     def page_track(self, slug: str) -> TrackInfo | Future[object]:
