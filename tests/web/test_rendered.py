@@ -230,6 +230,29 @@ async def test_built_audio_changes_the_json_and_not_the_reading_view(
     assert (await tone_client.get(f"/api/pages/{FOREBYG}", headers=old)).status_code == 200
 
 
+async def test_a_thousand_section_page_without_audio_shows_each_made_section_ready(
+    tone_client: httpx.AsyncClient, large: Path
+) -> None:
+    cold = (await tone_client.get(f"/api/pages/{LARGE}", headers=IDENTITY)).json()["audio"]
+    assert cold["state"] == "missing"
+    assert len(cold["sections"]) == SECTIONS + 1
+    assert not any(section["ready"] for section in cold["sections"])
+    made = [cold["sections"][1]["id"], cold["sections"][SECTIONS // 2]["id"]]
+    locations = {}
+    for section_id in made:
+        answer = await tone_client.get(
+            f"/api/pages/{LARGE}/sections/{section_id}/audio", headers={"Range": "bytes=0-1"}
+        )
+        assert answer.status_code == 307
+        locations[section_id] = answer.headers["location"]
+    warm = (await tone_client.get(f"/api/pages/{LARGE}", headers=IDENTITY)).json()["audio"]
+    assert warm["state"] == "missing"
+    assert [s["id"] for s in warm["sections"]] == [s["id"] for s in cold["sections"]]
+    ready = {s["id"]: s["audio_url"] for s in warm["sections"] if s["ready"]}
+    assert ready.keys() == locations.keys()
+    assert all(ready[key].endswith(location) for key, location in locations.items())
+
+
 async def test_an_edit_through_the_editor_gives_new_bytes_and_a_new_etag(
     settings: Settings,
 ) -> None:
