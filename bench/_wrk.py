@@ -119,3 +119,11 @@ def range_script(directory: Path, first: int, last: int) -> Path:
     path = directory / f"range-{first}-{last}.lua"
     path.write_text(f'wrk.headers["Range"] = "bytes={first}-{last}"\n', encoding="utf-8")
     return path
+
+
+def header_script(path: Path, headers: dict[str, str]) -> Path:
+    """A wrk script sending ``headers`` with every request, written to ``path``."""
+    # Lua's long brackets take the value as it is, quotes (an ETag's) and all.
+    lines = [f'wrk.headers["{name}"] = [[{value}]]' for name, value in headers.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -161,3 +161,31 @@ def synthetic_corpus(target: Path, pages: int, *, seed: int = 2015) -> Path:
         )
         (pages_dir / f"{slug}.html").write_text(html, encoding="utf-8")
     return target
+
+
+# --- one very large page ---------------------------------------------------------------------
+
+LARGE_SLUG = "tusind-afsnit"
+
+
+def large_page(content_dir: Path, sections: int = 999, *, seed: int = 1001) -> str:
+    """Add a page to ``content_dir``: ``sections`` sections between its title's and the
+    chrome's "about the page" (1,001 in all by default), in the CMS's chrome, about 1.5 KB of
+    HTML a section (1.5 MB in all by default); returns its slug."""
+    template = (CONTENT / "pages" / f"{TEMPLATE_PAGE}.html").read_text(encoding="utf-8")
+    if not _MAIN.search(template):
+        raise BenchError(f'{TEMPLATE_PAGE}.html has no <div class="rich-text"> in <main>')
+    seeds = _seed_sentences()
+    rng = random.Random(seed)
+    parts = ["<h1>Politikker samlet på én side</h1>"]
+    parts.append(f"<p>{_sentence(rng.choice(seeds), 0, rng)}</p>")
+    for number in range(1, sections + 1):
+        parts.append(f"<h2>{rng.choice(_TOPICS)}, afsnit {number}</h2>")
+        for count in (3, 3, 4):
+            text = " ".join(_sentence(rng.choice(seeds), number, rng) for _ in range(count))
+            parts.append(f"<p>{text}</p>")
+    body = "\n      ".join(parts)
+    html = _MAIN.sub(lambda match: f"{match[1]}\n      {body}\n    {match[2]}", template)
+    html = html.replace(f"/pages/{TEMPLATE_PAGE}", f"/pages/{LARGE_SLUG}")
+    (content_dir / "pages" / f"{LARGE_SLUG}.html").write_text(html, encoding="utf-8")
+    return LARGE_SLUG

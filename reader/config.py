@@ -149,6 +149,9 @@ class Settings(BaseSettings):
     audio_cache_mb: int = Field(default=128, ge=0, le=16_384)
     """Memory for serving audio files without touching the disk."""
 
+    render_cache_mb: int = Field(default=64, ge=0, le=16_384)
+    """Memory for rendered reading views and page JSON (both encodings), kept per page version."""
+
     min_free_mb: int = Field(default=32, ge=0, le=1_048_576)
     """Free space the data directory needs for ``/readyz`` to say ready."""
 

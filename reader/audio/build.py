@@ -167,9 +167,13 @@ class Builder:
         section = page.section(section_id)
         if section is None:
             raise SectionNotFound(f"Afsnittet {section_id!r} findes ikke på siden {slug!r}")
+        return self._tags(page, section.heading), [
+            line for line in lines if line.section_id == section_id
+        ]
+
+    def _tags(self, page: Page, heading: str) -> TrackTags:
         url = f"{self.base_url}/pages/{page.slug}"
-        tags = TrackTags(title=f"{page.title}: {section.heading}", url=url, date=page.updated)
-        return tags, [line for line in lines if line.section_id == section_id]
+        return TrackTags(title=f"{page.title}: {heading}", url=url, date=page.updated)
 
     def section_track(
         self, slug: str, section_id: str, *, make: bool, urgent: bool = False
@@ -181,13 +185,46 @@ class Builder:
         a full build of the page makes.
         """
         tags, section_lines = self.section_plan(slug, section_id)
+        return self._section_track(section_id, tags, section_lines, make=make, urgent=urgent)
+
+    def ready_sections(self, slug: str) -> list[tuple[str, TrackInfo | None]]:
+        """Every section's track, if all its clips are cached (``section_track`` without
+        making anything), with the page's lines sorted by section once, not once a section."""
+        page, lines = self.script(slug)
+        by_section: dict[str, list[Line]] = {}
+        for line in lines:
+            by_section.setdefault(line.section_id, []).append(line)
+        return [
+            (
+                section.id,
+                self._section_track(
+                    section.id,
+                    self._tags(page, section.heading),
+                    by_section.get(section.id, []),
+                    make=False,
+                ),
+            )
+            for section in page.sections
+        ]
+
+    def _section_track(
+        self,
+        section_id: str,
+        tags: TrackTags,
+        section_lines: list[Line],
+        *,
+        make: bool,
+        urgent: bool = False,
+    ) -> TrackInfo | None:
         if make:
             clips = self._make_clips(section_lines, force=False, progress=None, urgent=urgent)
         else:
-            found = {line.spoken: self.clips.lookup(line.spoken) for line in section_lines}
-            if any(clip is None for clip in found.values()):
-                return None
-            clips = {text: clip for text, clip in found.items() if clip is not None}
+            clips = {}
+            for line in section_lines:
+                clip = clips.get(line.spoken) or self.clips.lookup(line.spoken)
+                if clip is None:
+                    return None
+                clips[line.spoken] = clip
         memo_key = (
             tags,
             tuple((line.sentence_id, clips[line.spoken].key) for line in section_lines),

@@ -194,6 +194,7 @@ class ClipCache:
         """Longest a listener waits for the preferred engine (None: as long as it takes)."""
         self._slow: set[Future[Clip]] = set()
         """Preferred-engine calls that kept a listener waiting too long, until they end."""
+        self._stored = 0
         # Runs the preferred engine for listeners, so that they can stop waiting for it.
         self._urgent = ThreadPoolExecutor(URGENT_THREADS, thread_name_prefix="urgent")
 
@@ -210,6 +211,13 @@ class ClipCache:
     def primary_ready(self) -> bool:
         """The preferred engine is in use (no breaker, or its breaker is closed)."""
         return self.breaker is None or self.breaker.state == "closed"
+
+    @property
+    def stored(self) -> int:
+        """Clips this cache has written since it was made: when it has not moved, every
+        ``lookup`` answers as it did before (another process sharing the directory aside)."""
+        with self._lock:
+            return self._stored
 
     def lookup(self, text: str) -> Clip | None:
         """The clip that ``get_or_make`` would serve without synthesising, if there is one."""
@@ -511,6 +519,8 @@ class ClipCache:
         }
         ours = json.dumps(sidecar).encode("ascii")
         stored = self.blobs.put(_name(key), audio.data, ours, replace=replace)
+        with self._lock:
+            self._stored += 1  # ours or another writer's: lookups may answer differently now
         if stored.sidecar != ours:
             # Another writer was first (espeak-ng batches differ by a few bytes from machine
             # to machine): serve the clip that won, with the timings of its own bytes.

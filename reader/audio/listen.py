@@ -84,6 +84,24 @@ class Listening:
             frames = await loop.run_in_executor(self._streams, item_bytes, clip)
             yield (item_bytes(pause) if pause else b"") + frames
 
+    def audio_key(self, slug: str) -> tuple[str, ...]:
+        """What ``page_audio`` answers from, in a few strings, without looking at any clip.
+
+        Equal keys mean equal answers: a built page is its manifest (each build writes a new
+        one, with its own time and tracks); a page not built yet changes only as clips are
+        made, which the clip cache counts. Clips made by another process sharing the data
+        directory show once this process makes one or the page's manifest is written. Starts a
+        stale page's rebuild, as ``page_audio`` does.
+        """
+        status = self.builder.status(slug)
+        manifest = status.manifest
+        if manifest is None:
+            return (status.state, str(self.builder.clips.stored))
+        if status.state == "stale":
+            self.queue.rebuild(slug)
+        built = manifest.built_at.isoformat()
+        return (status.state, manifest.script_hash, built, manifest.page.hash)
+
     def page_audio(self, slug: str) -> PageAudio:
         """The state of a page's audio; makes nothing (except a stale page, in the background)."""
         status = self.builder.status(slug)
@@ -99,11 +117,10 @@ class Listening:
                     for info in manifest.sections
                 ],
             )
-        page, _ = self.builder.script(slug)
-        sections = []
-        for section in page.sections:
-            track = self.builder.section_track(slug, section.id, make=False)
-            sections.append(TrackView(section.id, track, False))
+        sections = [
+            TrackView(section_id, track, False)
+            for section_id, track in self.builder.ready_sections(slug)
+        ]
         return PageAudio(state="missing", page=TrackView(slug, None, False), sections=sections)
 
     def page_track(self, slug: str) -> TrackInfo | Future[object]:

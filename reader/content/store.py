@@ -6,7 +6,9 @@ model; everything after extraction asks this store and does not know which sourc
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -14,6 +16,14 @@ from reader.content.extract import extract_page
 from reader.content.models import Page
 from reader.content.slugs import SLUG_RE, check_content_slug, is_site_slug
 from reader.errors import PageNotFound, PageTooLarge
+
+
+@dataclass(frozen=True, slots=True)
+class PageVersion:
+    """A page and the SHA-256 of the bytes it was extracted from (its file, or a site's body)."""
+
+    page: Page
+    digest: str
 
 
 class PageSource(Protocol):
@@ -28,6 +38,8 @@ class PageSource(Protocol):
 
     def load(self, slug: str) -> Page: ...
 
+    def version(self, slug: str) -> PageVersion: ...
+
 
 class ContentStore:
     """Reads pages from a directory; a page is extracted again only when its file changes."""
@@ -36,7 +48,7 @@ class ContentStore:
         self.pages_dir = pages_dir
         self.max_bytes = max_bytes
         self.site = site
-        self._cache: dict[str, tuple[tuple[int, int], Page]] = {}
+        self._cache: dict[str, tuple[tuple[int, int], PageVersion]] = {}
         self._lock = threading.Lock()
 
     def path(self, slug: str) -> Path:
@@ -61,10 +73,15 @@ class ContentStore:
         )
 
     def load(self, slug: str) -> Page:
+        return self.version(slug).page
+
+    def version(self, slug: str) -> PageVersion:
+        """The page with the digest of its file: one look at the disk, so the two always match
+        (what is rendered from the page may be cached under the digest)."""
         if is_site_slug(slug):
             if self.site is None:
                 raise PageNotFound(f"Siden {slug!r} findes ikke")
-            return self.site.load(slug)
+            return self.site.version(slug)
         path = self.path(slug)
         try:
             stat = path.stat()
@@ -79,12 +96,12 @@ class ContentStore:
             raise PageTooLarge(
                 f"{path.name}: {stat.st_size} bytes is over the limit of {self.max_bytes} bytes"
             )
-        page = extract_page(
-            path.read_bytes(), slug=slug, source=path.name, max_bytes=self.max_bytes
-        )
+        data = path.read_bytes()
+        page = extract_page(data, slug=slug, source=path.name, max_bytes=self.max_bytes)
+        version = PageVersion(page, hashlib.sha256(data).hexdigest())
         with self._lock:
-            self._cache[slug] = (stamp, page)
-        return page
+            self._cache[slug] = (stamp, version)
+        return version
 
     def pages(self) -> list[Page]:
         return [self.load(slug) for slug in self.slugs()]

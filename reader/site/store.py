@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from reader._atomic import write_atomic
 from reader.content.models import Page
 from reader.content.slugs import SITE_SLUG_RE
+from reader.content.store import PageVersion
 from reader.errors import PageNotFound
 
 
@@ -73,6 +74,13 @@ class SitePages:
         if stored is None:
             raise PageNotFound(f"Siden {slug!r} findes ikke")
         return stored.page
+
+    def version(self, slug: str) -> PageVersion:
+        """The page with the digest of the body it was extracted from."""
+        stored = self.stored(slug)
+        if stored is None:
+            raise PageNotFound(f"Siden {slug!r} findes ikke")
+        return PageVersion(stored.page, stored.sha256)
 
     def stored(self, slug: str) -> StoredPage | None:
         path = self._path("pages", slug)

@@ -16,9 +16,11 @@ from reader.web import admin, api, audio, editor, embed, feed, health, pages, si
 from reader.web.assets import Assets, VersionedStaticFiles
 from reader.web.audio_files import AudioFiles
 from reader.web.body_limit import DEFAULT_BODY_BYTES, BodyLimit, body_limits
+from reader.web.compression import Compression
 from reader.web.cors import ScopedCORS
 from reader.web.deps import STATE_KEY
 from reader.web.errors import install_error_handler
+from reader.web.fast_pages import FastPages
 from reader.web.headers import SecurityHeaders
 from reader.web.methods import Methods
 from reader.web.metrics import RequestMetrics, count_audio
@@ -46,7 +48,9 @@ def create_app(settings: Settings, *, engines: EngineChoice | None = None) -> Fa
         version=reader.__version__,
         lifespan=lifespan,
     )
-    # Innermost, next to the router: HEAD and OPTIONS for every route, and full Allow headers.
+    # Innermost: gzip for text made per request, inside Methods so HEAD gets the GET's headers.
+    app.add_middleware(Compression)
+    # Next to it: HEAD and OPTIONS for every route, and full Allow headers.
     app.add_middleware(Methods, router=app.router)
     # Inside the security headers and the metrics, so that a refused body is answered and
     # counted like any other failure.
@@ -67,6 +71,8 @@ def create_app(settings: Settings, *, engines: EngineChoice | None = None) -> Fa
     if settings.allowed_origins:
         app.add_middleware(ScopedCORS, allowed_origins=settings.allowed_origins)
     app.add_middleware(RequestMetrics)
+    # A rendered page needs none of the framework's layers (it counts its own request).
+    app.add_middleware(FastPages)
     # Outermost, so a request for audio bytes passes through nothing else.
     app.add_middleware(
         AudioFiles,

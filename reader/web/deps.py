@@ -12,6 +12,7 @@ from reader.config import Settings
 from reader.content.slugs import check_slug
 from reader.content.store import ContentStore
 from reader.editor.service import EditorService
+from reader.web.rendered import RenderedPages
 from reader.web.state import AppState
 
 STATE_KEY = "reader"
@@ -52,6 +53,10 @@ async def _editor(state: StateDep) -> EditorService:
     return state.editor
 
 
+async def _rendered(state: StateDep) -> RenderedPages:
+    return state.rendered
+
+
 async def _slug(slug: str) -> str:
     return check_slug(slug)
 
@@ -61,5 +66,6 @@ StoreDep = Annotated[ContentStore, Depends(_store)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(_templates)]
 ListeningDep = Annotated[Listening, Depends(_listening)]
 EditorDep = Annotated[EditorService, Depends(_editor)]
+RenderedDep = Annotated[RenderedPages, Depends(_rendered)]
 SlugDep = Annotated[str, Depends(_slug)]
 """A page slug from the path, checked against the slug rules (an invalid one is a 404)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from html import escape
 from typing import Annotated, Literal
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -16,7 +16,6 @@ from reader.errors import PageNotFound
 from reader.web.assets import STATIC_DIR
 from reader.web.deps import SettingsDep, SlugDep, StoreDep, TemplatesDep
 from reader.web.headers import CONTENT_SECURITY_POLICY
-from reader.web.schemas import page_path
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,16 +35,6 @@ NARROW_FRAME_HEIGHT = 540
 
 def embed_path(slug: str) -> str:
     return f"/embed/{slug}"
-
-
-def oembed_address(base_url: str, slug: str) -> str:
-    """oEmbed discovery: the endpoint's absolute address, asking about the page's own address.
-
-    Consumers read the ``<link>`` from a page they fetched from anywhere, so nothing in it may
-    depend on where that was; the page address is a query value and is encoded as one.
-    """
-    query = urlencode({"format": "json", "url": base_url + page_path(slug)})
-    return f"{base_url}/oembed?{query}"
 
 
 def frame_policy(allowed_origins: list[str]) -> str:

@@ -25,6 +25,14 @@ CONTENT_SECURITY_POLICY = "; ".join(
 _DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 
 
+def add_security_headers(headers: MutableHeaders, *, strict: bool = True) -> None:
+    """The headers every answer gets (those it set itself stay); ``strict`` adds the policy."""
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if strict and headers.get("content-type", "").startswith("text/html"):
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+
+
 class SecurityHeaders:
     """Pure ASGI middleware: adds the headers without buffering or wrapping the body."""
 
@@ -39,11 +47,7 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "same-origin")
-                if strict and headers.get("content-type", "").startswith("text/html"):
-                    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                add_security_headers(MutableHeaders(scope=message), strict=strict)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reader.audio.clips import ClipStats
 from reader.audio.queue import AudioQueue
+from reader.web.render_cache import RenderCache
 
 SYNTHESIS_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 UNMATCHED = "unmatched"
@@ -20,9 +21,10 @@ AUDIO_ROUTE = "/audio/{hash}.mp3"
 class _StateCollector(Collector):
     """Read at scrape time from the objects that already count, so nothing is counted twice."""
 
-    def __init__(self, stats: ClipStats, queue: AudioQueue) -> None:
+    def __init__(self, stats: ClipStats, queue: AudioQueue, rendered: RenderCache | None) -> None:
         self.stats = stats
         self.queue = queue
+        self.rendered = rendered
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         snapshot = self.stats.snapshot()
@@ -53,12 +55,29 @@ class _StateCollector(Collector):
         yield GaugeMetricFamily(
             "reader_queue_depth", "Section and page builds waiting or running", self.queue.depth
         )
+        renders = CounterMetricFamily(
+            "reader_render_cache",
+            "Rendered answers (reading view, page JSON) by kind and result",
+            labels=["kind", "result"],
+        )
+        kept = GaugeMetricFamily(
+            "reader_render_cache_bytes", "Bytes of rendered answers kept", labels=["kind"]
+        )
+        by_kind = self.rendered.stats_by_kind() if self.rendered is not None else {}
+        for kind, stats in sorted(by_kind.items()):
+            renders.add_metric([kind, "render"], stats.renders)
+            renders.add_metric([kind, "hit"], stats.hits)
+            kept.add_metric([kind], stats.bytes)
+        yield renders
+        yield kept
 
 
 class Metrics:
     """One registry per app, so several apps in one process (tests) never share counts."""
 
-    def __init__(self, stats: ClipStats, queue: AudioQueue) -> None:
+    def __init__(
+        self, stats: ClipStats, queue: AudioQueue, rendered: RenderCache | None = None
+    ) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "reader_http_requests",
@@ -73,7 +92,7 @@ class Metrics:
             buckets=SYNTHESIS_BUCKETS,
             registry=self.registry,
         )
-        self.registry.register(_StateCollector(stats, queue))
+        self.registry.register(_StateCollector(stats, queue, rendered))
         stats.observers.append(self._observe_synthesis)
 
     def _observe_synthesis(self, engine: str, seconds: float, failed: bool) -> None:

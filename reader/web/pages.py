@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from reader.web.catalog import readable_pages
-from reader.web.deps import SettingsDep, SlugDep, StoreDep, TemplatesDep
-from reader.web.embed import oembed_address
-from reader.web.layout import layout_page
+from reader.web.conditional import rendered_response
+from reader.web.deps import RenderedDep, SlugDep, StoreDep, TemplatesDep
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -20,14 +19,6 @@ def index(request: Request, store: StoreDep, templates: TemplatesDep) -> HTMLRes
 
 
 @router.get("/pages/{slug}")
-def page(
-    request: Request, slug: SlugDep, store: StoreDep, templates: TemplatesDep, settings: SettingsDep
-) -> HTMLResponse:
-    loaded = store.load(slug)
-    context = {
-        "page": loaded,
-        "view": layout_page(loaded),
-        "current": "page",
-        "oembed": oembed_address(settings.base_url, loaded.slug),
-    }
-    return templates.TemplateResponse(request, "page.html", context)
+def page(request: Request, slug: SlugDep, rendered: RenderedDep) -> Response:
+    """Rendered once per version of the page file; 304 to a matching ``If-None-Match``."""
+    return rendered_response(request.headers, rendered.html(slug))

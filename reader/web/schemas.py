@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, Field
 
@@ -64,6 +65,16 @@ def failures(*statuses: int, described: Mapping[int, str] | None = None) -> Resp
 
 def page_path(slug: str) -> str:
     return f"/pages/{slug}"
+
+
+def oembed_address(base_url: str, slug: str) -> str:
+    """oEmbed discovery: the endpoint's absolute address, asking about the page's own address.
+
+    Consumers read the ``<link>`` from a page they fetched from anywhere, so nothing in it may
+    depend on where that was; the page address is a query value and is encoded as one.
+    """
+    query = urlencode({"format": "json", "url": base_url + page_path(slug)})
+    return f"{base_url}/oembed?{query}"
 
 
 def api_page_path(slug: str) -> str:

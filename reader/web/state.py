@@ -18,6 +18,8 @@ from reader.services import Services, build_services
 from reader.site.schedule import CrawlSchedule
 from reader.speech.engines.choice import EngineChoice
 from reader.web.metrics import Metrics
+from reader.web.render_cache import RenderCache
+from reader.web.rendered import RenderedPages
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ class AppState:
     editor: EditorService
     upgrader: Upgrader
     crawl: CrawlSchedule
+    rendered: RenderedPages
 
     @property
     def store(self) -> ContentStore:
@@ -87,15 +90,24 @@ def build_state(
         on_changed=changed,
     )
     crawl.start()
+    listening = Listening(services.builder, queue, wait_seconds=settings.synthesis_wait)
+    cache = RenderCache(max_bytes=settings.render_cache_mb * 1024 * 1024)
     return AppState(
         settings=settings,
         services=services,
         queue=queue,
-        listening=Listening(services.builder, queue, wait_seconds=settings.synthesis_wait),
+        listening=listening,
         speak_limiter=services.backends.speak_limiter,
-        metrics=Metrics(services.clips.stats, queue),
+        metrics=Metrics(services.clips.stats, queue, cache),
         templates=templates,
         editor=editor,
         upgrader=upgrader,
         crawl=crawl,
+        rendered=RenderedPages(
+            store=services.store,
+            listening=listening,
+            templates=templates,
+            base_url=settings.base_url,
+            cache=cache,
+        ),
     )

@@ -215,3 +215,33 @@ def test_speak_text_reads_free_text_through_the_clip_cache(
 
 def test_a_builder_is_shared_by_the_services(services: Services) -> None:
     assert isinstance(services.builder, Builder)
+
+
+def test_ready_sections_finds_each_sections_own_track(services: Services) -> None:
+    page = services.store.load(SLUG)
+    made = [page.sections[0].id, page.sections[-1].id]
+    tracks = {
+        section_id: services.builder.section_track(SLUG, section_id, make=True)
+        for section_id in made
+    }
+    ready = services.builder.ready_sections(SLUG)
+    assert [section_id for section_id, _ in ready] == [s.id for s in page.sections]
+    for section_id, track in ready:
+        alone = services.builder.section_track(SLUG, section_id, make=False)
+        assert (track and track.hash) == (alone and alone.hash), section_id
+        if section_id in made:
+            assert track is not None and track.hash == (tracks[section_id] or track).hash
+        else:
+            assert track is None, section_id
+
+
+def test_after_a_build_ready_sections_are_the_manifests_tracks(services: Services) -> None:
+    manifest = services.builder.build(SLUG).manifest
+    ready = services.builder.ready_sections(SLUG)
+    assert [(section_id, track and track.hash) for section_id, track in ready] == [
+        (section.id, section.hash) for section in manifest.sections
+    ]
+    assert all(
+        track is not None and [cue.id for cue in track.cues] == [cue.id for cue in section.cues]
+        for (_, track), section in zip(ready, manifest.sections, strict=True)
+    )
