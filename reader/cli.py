@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+SHUTDOWN_GRACE = 5
+"""Seconds uvicorn waits for open connections after SIGTERM before it closes them."""
+
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
 
@@ -61,6 +64,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         log_level="info",
         proxy_headers=True,
         access_log=args.access_log,
+        # On SIGTERM, open connections (a long poll of a job, a stream) get this long to end;
+        # then the jobs stop between two clips and the process exits.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE,
     )
     return 0
 

@@ -38,6 +38,9 @@ AuditAction = Literal[
     "audio.requested",
     "audio.done",
     "audio.failed",
+    "audio.cancelled",
+    "audio.interrupted",
+    "audio.stale_on_start",
 ]
 
 ON_DISK = "disk"

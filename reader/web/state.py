@@ -41,6 +41,7 @@ class AppState:
         return self.services.store
 
     def close(self) -> None:
+        self.queue.halt()  # listeners' builds stop between clips while the rest shuts down
         self.upgrader.stop()
         self.listening.close()
         self.editor.close()

@@ -337,7 +337,7 @@
       text.textContent = total ? `${done} af ${plural(total, "sætning", "sætninger")}` : "Venter på at komme til …";
       current = await Promise.all(
         current.map((job) =>
-          job.state === "done" || job.state === "failed"
+          job.state !== "queued" && job.state !== "running"
             ? job
             : api("GET", `/api/jobs/${job.id}?wait=${JOB_WAIT_SECONDS}`),
         ),
@@ -345,7 +345,7 @@
     }
     bar.max = 1;
     bar.value = 1;
-    const failed = current.filter((job) => job.state === "failed");
+    const failed = current.filter((job) => job.state !== "done");
     const made = current.reduce((sum, job) => sum + job.synthesised, 0);
     const reused = current.reduce((sum, job) => sum + job.reused, 0);
     const summary = failed.length
