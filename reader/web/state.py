@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from starlette.templating import Jinja2Templates
 
+from reader.audio.clean import Cleaner
 from reader.audio.listen import Listening
 from reader.audio.queue import AudioQueue
 from reader.audio.upgrade import Upgrader
@@ -35,6 +36,7 @@ class AppState:
     templates: Jinja2Templates
     editor: EditorService
     upgrader: Upgrader
+    cleaner: Cleaner
 
     @property
     def store(self) -> ContentStore:
@@ -43,6 +45,7 @@ class AppState:
     def close(self) -> None:
         self.queue.halt()  # listeners' builds stop between clips while the rest shuts down
         self.upgrader.stop()
+        self.cleaner.stop()
         self.listening.close()
         self.editor.close()
         self.queue.stop()
@@ -72,6 +75,10 @@ def build_state(
         interval=settings.upgrade_interval,
     )
     upgrader.start()
+    cleaner = Cleaner(
+        settings.data_dir, grace=settings.clean_grace, interval=settings.clean_interval
+    )
+    cleaner.start()
     return AppState(
         settings=settings,
         services=services,
@@ -82,4 +89,5 @@ def build_state(
         templates=templates,
         editor=editor,
         upgrader=upgrader,
+        cleaner=cleaner,
     )

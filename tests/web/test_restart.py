@@ -200,4 +200,3 @@ def test_without_automatic_regeneration_a_page_changed_while_stopped_is_only_mar
     assert not (settings.data_dir / "jobs").exists() or not list(
         (settings.data_dir / "jobs").iterdir()
     )
-
