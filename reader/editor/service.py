@@ -159,6 +159,10 @@ class EditorService:
                 status = self.builder.status(slug)
             except ReaderError:
                 continue  # a page that cannot be read is reported when it is asked for
+            except OSError as error:
+                # A data directory that cannot be read: /readyz says so; start all the same.
+                logger.warning("cannot compare the pages with their audio: %s", error)
+                break
             if status.state != "stale" or status.manifest is None:
                 continue
             stale.append(slug)
