@@ -161,6 +161,10 @@ class JobRunner:
                 self._jobs[record.id] = job
                 if record.state in UNFINISHED_STATES:
                     resumed.append(job)
+                else:
+                    job.future.set_result(job.view())
+                    for outcome in record.pages:  # what the last finished job did, kept
+                        self._outcomes[outcome.slug] = outcome
             for job in resumed:
                 record = job.record
                 if record.state in ACTIVE_STATES:  # the process died without a word

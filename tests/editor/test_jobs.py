@@ -290,6 +290,8 @@ def test_jobs_are_kept_in_the_data_directory_and_taken_up_again_after_a_crash(
         assert [job.id for job in resumed] == [crashed.id]
         assert resumed[0].interruptions == 1 and resumed[0].done == 0
         assert second.get(done.id) == done
+        assert second.outcome_for(POLITIK) == done.pages[0]
+        assert second.future(done.id).result(timeout=0) == done
         finished = wait(second, resumed[0])
     finally:
         second.stop()
