@@ -40,6 +40,7 @@ AuditAction = Literal[
     "audio.failed",
     "audio.cancelled",
     "audio.interrupted",
+    "audio.resumed",
     "audio.stale_on_start",
 ]
 

@@ -145,7 +145,17 @@ class EditorService:
         """Blocking: takes stock of the content files, takes up the jobs the service stopped
         during, gives pages changed while it was stopped new audio, then starts the threads."""
         self.watcher.prime()
-        self.jobs.start()
+        for job in self.jobs.start():
+            try:
+                self.audit.record(
+                    job.by,
+                    "audio.resumed",
+                    job.slug or "*",
+                    "Tjenesten stoppede under jobbet; det er taget op igen",
+                    _job_details(job) | {"interruptions": job.interruptions},
+                )
+            except ReaderError as error:  # a full disk does not keep the service from starting
+                logger.warning("could not note that job %s resumed: %s", job.id, error.message)
         self.catch_up()
         self.watcher.start()
 

@@ -92,6 +92,8 @@ def test_a_job_still_answers_after_kill_9_and_is_taken_up_again(
             done = finished(http, job_id)
             assert done["state"] == "done" and done["done"] == done["total"] == moving["total"]
             assert done["reused"] > 0  # the clips made before the kill
+            audit = http.get("/api/audit", params={"target": long_page}).json()
+            assert "audio.resumed" in [entry["action"] for entry in audit]
             status = {row["slug"]: row["audio"] for row in http.get("/api/status").json()}
             assert status[long_page] == "fresh"
 
