@@ -243,6 +243,7 @@ class Builder:
                 progress(len(lines), len(lines))
             return self._result(slug, previous, lines, {}, skipped=True)
         clips = self._make_clips(lines, force=force, progress=progress, urgent=urgent, stop=stop)
+        self.clips.renew(clip for clip in clips.values() if not clip.synthesized)
         degraded = [line for line in lines if clips[line.spoken].degraded]
         if degraded and not urgent and self.clips.primary_ready():
             # The preferred voice answered again during this build (its breaker let one trial

@@ -185,3 +185,24 @@ def test_reader_serve_cleans_up_every_interval_and_still_serves_the_pages(
         for slug in (POLITIK, FOREBYG):
             track = http.get(f"/api/pages/{slug}/audio", follow_redirects=True)
             assert track.status_code == 200 and track.headers["content-type"] == "audio/mpeg"
+
+
+def test_a_build_that_reuses_old_unused_audio_keeps_it_from_the_clean_up_meanwhile(
+    built: Built, settings: Settings
+) -> None:
+    """Between a build finding its clips and tracks and writing its manifest, no clean-up may
+    take them: finding them counts as using them."""
+    age(built.data_dir.rglob("*"), GRACE + 60)
+    page = settings.pages_dir / f"{POLITIK}.html"
+    text = page.read_text(encoding="utf-8")
+    page.write_text(text.replace("som vejleder", "der vejleder", 1), encoding="utf-8")
+    services = build_services(settings)
+    try:
+        result = services.builder.build(POLITIK)
+    finally:
+        services.close()
+    assert result.synthesised == 0  # the page as it was: everything is found again
+    reused = manifest_files(built.data_dir, result.manifest)
+    assert built.replaced & reused
+    recent = time.time() - GRACE / 2
+    assert all(path.stat().st_mtime > recent for path in reused if path.suffix == ".mp3")
