@@ -272,6 +272,26 @@ def _cmd_status(args: argparse.Namespace) -> int:
         services.close()
 
 
+def _cmd_clean(args: argparse.Namespace) -> int:
+    from reader.audio.clean import carry_out, plan_clean
+
+    settings = _settings()
+    if not settings.data_dir.is_dir():
+        raise CommandError(f"{settings.data_dir}: no such directory (READER_DATA_DIR)")
+    plan = plan_clean(settings.data_dir, grace=settings.clean_grace)
+    for problem in plan.problems:
+        print(f"reader clean: cannot read {problem}; all audio is kept", file=sys.stderr)
+    verb = "would remove" if args.dry_run else "removed"
+    done = plan.removals if args.dry_run else list(carry_out(plan))
+    why = {"temp": "left over from an interrupted write", "unused": "no page uses it"}
+    for removal in done:
+        path = removal.path.relative_to(settings.data_dir)
+        print(f"{verb} {path}  {removal.size} bytes  ({why[removal.reason]})")
+    size = sum(removal.size for removal in done)
+    print(f"{verb} {len(done)} files, {size} bytes" + (" (dry run)" if args.dry_run else ""))
+    return EXIT_FAILURE if plan.problems else 0
+
+
 def _upgrade_line(data_dir: Path) -> str | None:
     """What ``reader serve`` last said about making degraded audio again (None: never ran)."""
     from reader.audio.upgrade import read_status
@@ -352,6 +372,12 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("url", metavar="URL", help="a sitemap, a sitemap index or one page")
     imports.add_argument("--build", action="store_true", help="make their audio too")
     imports.set_defaults(handler=_cmd_import)
+
+    clean = commands.add_parser(
+        "clean", help="remove audio no page uses any more and temp files left by a crash"
+    )
+    clean.add_argument("--dry-run", action="store_true", help="only print what would be removed")
+    clean.set_defaults(handler=_cmd_clean)
 
     status = commands.add_parser("status", help="fresh / stale / missing / degraded per page")
     status.set_defaults(handler=_cmd_status)

@@ -146,6 +146,17 @@ class Settings(BaseSettings):
     queue_workers: int = Field(default=2, ge=1, le=32)
     """Threads taking builds off the queue."""
 
+    job_workers: int = Field(default=2, ge=1, le=16)
+    """Threads running editors' regeneration jobs: with more than one, a long page does not
+    hold up the jobs of every other page."""
+
+    clean_grace: float = Field(default=86_400.0, ge=0, le=365 * 86_400)
+    """Seconds an audio file no manifest points to is kept before ``reader clean`` removes it,
+    so an address handed out a moment ago keeps working."""
+
+    clean_interval: float = Field(default=3600.0, ge=0, le=7 * 86_400)
+    """Seconds between two clean-ups by ``reader serve``; 0 = never."""
+
     audio_cache_mb: int = Field(default=128, ge=0, le=16_384)
     """Memory for serving audio files without touching the disk."""
 

@@ -91,6 +91,20 @@ class Busy(ReaderError):
         self.retry_after = retry_after
 
 
+class BuildStopped(ReaderError):
+    """A build was asked to stop between two clips (the service stops, or an editor cancelled
+    its job). The clips made so far stay cached; the next build starts from them."""
+
+    status_code = 503
+    title = "Oplæsningen blev afbrudt"
+    retry_after: int | None = 5
+
+    def __init__(
+        self, message: str = "Lyden blev ikke gjort færdig: arbejdet blev stoppet."
+    ) -> None:
+        super().__init__(message)
+
+
 class TooManyRequests(ReaderError):
     status_code = 429
     title = "For mange forespørgsler"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.content.builders import long_page_html
 from tests.disks import full_disk
 
 __all__ = ["full_disk"]  # a fixture used by name
@@ -158,6 +159,22 @@ def test_build_then_status_with_the_offline_voice(workdir: Path) -> None:
     assert re.search(
         r"1 pages: (\d+) sentences, 0 clips synthesised, \1 clips reused", again.stdout
     )
+
+
+def test_build_shows_the_progress_as_clips_are_made_not_only_at_the_end(workdir: Path) -> None:
+    sentences = 120
+    page = workdir / "content" / "pages" / "lang-side.html"
+    page.write_text(long_page_html(sentences), encoding="utf-8")
+    built = run("build", "lang-side", cwd=workdir, env=ESPEAK)
+    assert built.returncode == 0, built.stderr
+    counts = [
+        (int(done), int(total))
+        for done, total in re.findall(r"(\d+)/(\d+) sentences", built.stderr)
+    ]
+    total = counts[-1][1]
+    assert total > sentences  # the headings are spoken too
+    assert counts[-1] == (total, total)
+    assert any(0 < done < total for done, _ in counts), built.stderr
 
 
 def test_build_refuses_an_unknown_page_before_any_work(workdir: Path) -> None:

@@ -9,7 +9,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +36,7 @@ from reader.audio.tracks import (
 from reader.content.models import Page
 from reader.content.sentences import split_sentences
 from reader.content.store import ContentStore
-from reader.errors import NothingToSpeak, SectionNotFound
+from reader.errors import BuildStopped, NothingToSpeak, SectionNotFound
 from reader.speech.lexicon import Lexicon, load_lexicon
 from reader.speech.normalize import normalize
 from reader.speech.script import Line, page_script, script_hash
@@ -52,6 +52,9 @@ MEMO_SIZE = 512
 
 Progress = Callable[[int, int], None]
 """Called with (sentences done, sentences in all) as clips become ready."""
+
+Stop = Callable[[], bool]
+"""Asked between two clips (and two tracks): True ends the build with ``BuildStopped``."""
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,13 @@ class Builder:
         return TrackTags(title=f"{page.title}: {heading}", url=url, date=page.updated)
 
     def section_track(
-        self, slug: str, section_id: str, *, make: bool, urgent: bool = False
+        self,
+        slug: str,
+        section_id: str,
+        *,
+        make: bool,
+        urgent: bool = False,
+        stop: Stop | None = None,
     ) -> TrackInfo | None:
         """The current audio of one section, assembled from its clips.
 
@@ -185,7 +194,9 @@ class Builder:
         a full build of the page makes.
         """
         tags, section_lines = self.section_plan(slug, section_id)
-        return self._section_track(section_id, tags, section_lines, make=make, urgent=urgent)
+        return self._section_track(
+            section_id, tags, section_lines, make=make, urgent=urgent, stop=stop
+        )
 
     def ready_sections(self, slug: str) -> list[tuple[str, TrackInfo | None]]:
         """Every section's track, if all its clips are cached (``section_track`` without
@@ -215,9 +226,12 @@ class Builder:
         *,
         make: bool,
         urgent: bool = False,
+        stop: Stop | None = None,
     ) -> TrackInfo | None:
         if make:
-            clips = self._make_clips(section_lines, force=False, progress=None, urgent=urgent)
+            clips = self._make_clips(
+                section_lines, force=False, progress=None, urgent=urgent, stop=stop
+            )
         else:
             clips = {}
             for line in section_lines:
@@ -254,10 +268,12 @@ class Builder:
         force: bool = False,
         progress: Progress | None = None,
         urgent: bool = False,
+        stop: Stop | None = None,
     ) -> BuildResult:
         """Make what is missing and point the manifest at the new tracks, atomically.
 
-        A failure (no engine answers) leaves the previous manifest and audio in place.
+        A failure (no engine answers), or ``stop`` answering True, leaves the previous manifest
+        and audio in place; the clips made until then stay cached for the next build.
         """
         page, lines = self.script(slug)
         audio_hash = self.audio_hash(lines)
@@ -266,13 +282,14 @@ class Builder:
             if progress:
                 progress(len(lines), len(lines))
             return self._result(slug, previous, lines, {}, skipped=True)
-        clips = self._make_clips(lines, force=force, progress=progress, urgent=urgent)
+        clips = self._make_clips(lines, force=force, progress=progress, urgent=urgent, stop=stop)
+        self.clips.renew(clip for clip in clips.values() if not clip.synthesized)
         degraded = [line for line in lines if clips[line.spoken].degraded]
         if degraded and not urgent and self.clips.primary_ready():
             # The preferred voice answered again during this build (its breaker let one trial
             # through while the other clips fell back): upgrade the rest now, not next time.
-            clips.update(self._make_clips(degraded, force=False, progress=None))
-        manifest = self._assemble(page, lines, clips, audio_hash)
+            clips.update(self._make_clips(degraded, force=False, progress=None, stop=stop))
+        manifest = self._assemble(page, lines, clips, audio_hash, stop=stop)
         self.manifests.save(manifest)
         return self._result(slug, manifest, lines, clips)
 
@@ -283,6 +300,7 @@ class Builder:
         force: bool,
         progress: Progress | None,
         urgent: bool = False,
+        stop: Stop | None = None,
     ) -> dict[str, Clip]:
         wanted = Counter(line.spoken for line in lines)
         texts = list(wanted)
@@ -298,23 +316,32 @@ class Builder:
                 pool.submit(self.clips.make_many, batch, refresh=force, urgent=urgent)
                 for batch in batches
             }
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                for future in finished:
-                    error = future.exception()
-                    if error is not None:
-                        for other in pending:
-                            other.cancel()
-                        raise error
-                    made = future.result()
-                    clips.update(made)
-                    done += sum(wanted[text] for text in made)
-                if progress:
-                    progress(done, len(lines))
+            try:
+                while pending:
+                    # As each batch is ready, not once at the end: the progress moves, and a
+                    # stop is heard between two batches.
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        made = future.result()  # a failed batch ends the build
+                        clips.update(made)
+                        done += sum(wanted[text] for text in made)
+                    if progress:
+                        progress(done, len(lines))
+                    if pending and stop is not None and stop():
+                        raise BuildStopped
+            finally:
+                for future in pending:
+                    future.cancel()  # the batches already being spoken finish and are cached
         return clips
 
     def _assemble(
-        self, page: Page, lines: Sequence[Line], clips: dict[str, Clip], audio_hash: str
+        self,
+        page: Page,
+        lines: Sequence[Line],
+        clips: dict[str, Clip],
+        audio_hash: str,
+        *,
+        stop: Stop | None = None,
     ) -> Manifest:
         url = f"{self.base_url}/pages/{page.slug}"
         by_section: dict[str, list[Line]] = {}
@@ -328,6 +355,8 @@ class Builder:
             section_lines = by_section.get(section.id, [])
             if not section_lines:
                 continue
+            if stop is not None and stop():
+                raise BuildStopped  # encoding a long page takes a while: stop between tracks
             items, item_lines = _section_items(section_lines, clips)
             tags = TrackTags(title=f"{page.title}: {section.heading}", url=url, date=page.updated)
             section_infos.append(self._store_track(section.id, items, item_lines, tags))

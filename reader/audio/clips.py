@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
@@ -226,6 +227,15 @@ class ClipCache:
             if clip is not None:
                 return clip
         return None
+
+    def renew(self, clips: Iterable[Clip]) -> None:
+        """Mark cached clips as just used: the clean-up's grace period starts anew, so a clip a
+        build reuses is not removed before the manifest that will point to it is written."""
+        for clip in clips:
+            try:
+                os.utime(clip.path)
+            except OSError:
+                continue  # gone or on a disk that takes no writes: the build reports it if so
 
     def get_or_make(self, text: str, *, refresh: bool = False, urgent: bool = False) -> Clip:
         """The clip for ``text``, synthesised if needed; ``EngineUnavailable`` if no engine can.

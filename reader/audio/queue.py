@@ -68,6 +68,8 @@ class AudioQueue:
         self.on_depth: Callable[[int], None] | None = None
         self._timers: list[threading.Timer] = []
         self._stopped = False
+        self._halt = threading.Event()
+        """Set when the queue stops: running builds end between two clips."""
 
     @property
     def depth(self) -> int:
@@ -81,7 +83,13 @@ class AudioQueue:
             thread.start()
             self._threads.append(thread)
 
+    def halt(self) -> None:
+        """Ask running builds to stop between two clips, without waiting for them."""
+        self._halt.set()
+
     def stop(self) -> None:
+        """Running builds stop between two clips (their clips stay cached); the workers end."""
+        self._halt.set()
         with self._lock:
             self._stopped = True
             timers, self._timers = self._timers, []
@@ -181,10 +189,10 @@ class AudioQueue:
                 urgent = job.priority == URGENT
                 if job.kind == "section":
                     outcome = self.builder.section_track(
-                        job.slug, job.section_id, make=True, urgent=urgent
+                        job.slug, job.section_id, make=True, urgent=urgent, stop=self._halt.is_set
                     )
                 else:
-                    outcome = self.builder.build(job.slug, urgent=urgent)
+                    outcome = self.builder.build(job.slug, urgent=urgent, stop=self._halt.is_set)
             except BaseException as error:  # handed to whoever waits for the job
                 failure = error
             # Forgotten before it is answered: whoever asks again after hearing the answer

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -168,7 +169,13 @@ class TrackStore:
     def put(self, track: Track) -> str:
         """Store ``track`` (once: the same bytes have the same name) and return its hash."""
         digest = track.sha256[:32]
-        self.blobs.put(self._name(digest), track.data)
+        stored = self.blobs.put(self._name(digest), track.data)
+        try:
+            # Used again: the clean-up's grace period starts anew, so the file is not removed
+            # before the manifest that will point to it is written.
+            os.utime(stored.path)
+        except OSError:
+            pass  # gone meanwhile, or a disk that takes no writes: the track is served as it is
         return digest
 
     def path(self, digest: str) -> Path:

@@ -38,6 +38,10 @@ AuditAction = Literal[
     "audio.requested",
     "audio.done",
     "audio.failed",
+    "audio.cancelled",
+    "audio.interrupted",
+    "audio.resumed",
+    "audio.stale_on_start",
 ]
 
 ON_DISK = "disk"

@@ -39,6 +39,13 @@ class JobNotFound(ReaderError):
     title = "Jobbet findes ikke"
 
 
+class JobFinished(ReaderError):
+    """The job is over (done, failed, cancelled or interrupted): nothing left to cancel."""
+
+    status_code = 409
+    title = "Jobbet er allerede slut"
+
+
 class VersionNotFound(ReaderError):
     status_code = 404
     title = "Versionen findes ikke"

@@ -24,6 +24,7 @@ from reader.editor.impact import (
     to_synthesise,
 )
 from reader.editor.jobs import JobRunner, JobView
+from reader.editor.jobstore import FileJobStore
 from reader.editor.lexicon import LexiconChange, LexiconFile
 from reader.editor.pages import PageFiles, Version
 from reader.editor.views import PageRow, PageScript, page_rows, page_script
@@ -136,14 +137,63 @@ class EditorService:
                 max_sentences=settings.max_page_sentences,
             ),
             lexicon=LexiconFile(settings.lexicon_path),
-            jobs=JobRunner(services.builder),
+            jobs=JobRunner(
+                services.builder,
+                store=FileJobStore(settings.data_dir),
+                workers=settings.job_workers,
+            ),
         )
 
     def start(self) -> None:
-        """Blocking: takes stock of the content files, then starts the threads."""
+        """Blocking: takes stock of the content files, takes up the jobs the service stopped
+        during, gives pages changed while it was stopped new audio, then starts the threads."""
         self.watcher.prime()
-        self.jobs.start()
+        for job in self.jobs.start():
+            try:
+                self.audit.record(
+                    job.by,
+                    "audio.resumed",
+                    job.slug or "*",
+                    "Tjenesten stoppede under jobbet; det er taget op igen",
+                    _job_details(job) | {"interruptions": job.interruptions},
+                )
+            except ReaderError as error:  # a full disk does not keep the service from starting
+                logger.warning("could not note that job %s resumed: %s", job.id, error.message)
+        self.catch_up()
         self.watcher.start()
+
+    def catch_up(self) -> list[str]:
+        """Pages whose audio was made from other text (or another lexicon) than they have now,
+        however they changed meanwhile: each is noted in the audit log and, when regeneration
+        is automatic, given new audio. Returns their slugs."""
+        stale = []
+        for slug in self.services.store.slugs():
+            try:
+                status = self.builder.status(slug)
+            except ReaderError:
+                continue  # a page that cannot be read is reported when it is asked for
+            except OSError as error:
+                # A data directory that cannot be read: /readyz says so; start all the same.
+                logger.warning("cannot compare the pages with their audio: %s", error)
+                break
+            if status.state != "stale" or status.manifest is None:
+                continue
+            stale.append(slug)
+            built = status.manifest.built_at
+            try:
+                self.audit.record(
+                    ON_DISK,
+                    "audio.stale_on_start",
+                    slug,
+                    "Siden eller udtaleleksikonet er ændret, siden lyden blev lavet "
+                    f"({built:%Y-%m-%d %H:%M:%S} UTC) – lyden er forældet",
+                    {"audio": status.state, "built_at": built.isoformat()},
+                )
+            except ReaderError as error:  # a full disk does not keep the service from starting
+                logger.warning("could not note that %s is stale: %s", slug, error.message)
+            if self.jobs.active_for(slug) is None:
+                self._regenerate_if_needed(slug, ON_DISK)
+        return stale
 
     def close(self) -> None:
         self.watcher.stop()
@@ -270,11 +320,28 @@ class EditorService:
             logger.info("no new audio for %s: %s", slug, error.message)
         return None
 
+    def cancel_job(self, job_id: str, editor: Editor) -> JobView:
+        self.audit.check_room()
+        job = self.jobs.cancel(job_id)
+        self.audit.record(
+            editor.label,
+            "audio.cancelled",
+            job.slug or "*",
+            "Annullerede jobbet; den gamle lyd spilles stadig",
+            _job_details(job),
+        )
+        return job
+
     def _job_finished(self, job: JobView) -> None:
         target = job.slug or "*"
         if job.state == "done":
             summary = f"Ny lyd er klar: {job.synthesised} sætninger indtalt, {job.reused} genbrugt"
             self.audit.record(job.by, "audio.done", target, summary, _job_details(job))
+        elif job.state == "cancelled":
+            pass  # the editor's cancel is logged where it was asked for
+        elif job.state == "interrupted":
+            summary = "Tjenesten stoppede under jobbet; det tages op igen ved næste start"
+            self.audit.record(job.by, "audio.interrupted", target, summary, _job_details(job))
         else:
             summary = f"Ny lyd fejlede, den gamle lyd spilles stadig: {job.error}"
             self.audit.record(job.by, "audio.failed", target, summary, _job_details(job))

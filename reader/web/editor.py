@@ -243,6 +243,36 @@ async def job(
     return view
 
 
+CANCEL_WAIT = 10.0
+"""Seconds the cancel route waits for a running job to reach the end of its current clips."""
+
+
+@router.post(
+    "/jobs/{job_id}/cancel",
+    response_model=JobView,
+    responses={
+        202: {"model": JobView, "description": "Still stopping: follow it at Location"},
+        **failures(404, 409, described={409: "The job is over already"}),
+    },
+)
+async def cancel_job(
+    job_id: str, response: Response, service: EditorDep, editor: SignedInDep
+) -> JobView:
+    """Stop the job between two clips; it ends as ``cancelled`` and the page keeps its old
+    audio. The clips made so far stay cached, so a later job reuses them."""
+    view = await run_in_threadpool(service.cancel_job, job_id, editor)
+    if view.state in ("queued", "running"):
+        future = asyncio.wrap_future(service.jobs.future(job_id))
+        try:
+            view = await asyncio.wait_for(asyncio.shield(future), CANCEL_WAIT)
+        except TimeoutError:
+            view = service.jobs.get(job_id)
+    if view.state in ("queued", "running"):
+        response.status_code = 202
+        _job_location(response, view)
+    return view
+
+
 @router.get("/lexicon", response_model=LexiconDocument)
 def lexicon(service: EditorDep) -> LexiconDocument:
     """The pronunciation lexicon's entries, and the lines that have problems."""

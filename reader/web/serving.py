@@ -153,6 +153,10 @@ class BoundedHttpProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
+SHUTDOWN_GRACE = 5
+"""Seconds uvicorn waits for open connections after SIGTERM before it closes them."""
+
+
 def server_config(
     app: FastAPI,
     settings: Settings,
@@ -181,6 +185,9 @@ def server_config(
         timeout_keep_alive=settings.keep_alive_timeout,
         # Beyond it, uvicorn answers 503 to new requests instead of taking more work on.
         limit_concurrency=settings.max_connections,
+        # On SIGTERM, open connections (a long poll of a job, a stream) get this long to end;
+        # then the jobs stop between two clips and the process exits.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE,
     )
     # Config has just set up uvicorn's loggers; the access log names what clients sent.
     access_logger = logging.getLogger("uvicorn.access")

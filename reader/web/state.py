@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from starlette.templating import Jinja2Templates
 
+from reader.audio.clean import Cleaner
 from reader.audio.listen import Listening
 from reader.audio.queue import AudioQueue
 from reader.audio.upgrade import Upgrader
@@ -40,6 +41,7 @@ class AppState:
     upgrader: Upgrader
     crawl: CrawlSchedule
     rendered: RenderedPages
+    cleaner: Cleaner
 
     @property
     def store(self) -> ContentStore:
@@ -47,7 +49,9 @@ class AppState:
 
     def close(self) -> None:
         self.crawl.stop()
+        self.queue.halt()  # listeners' builds stop between clips while the rest shuts down
         self.upgrader.stop()
+        self.cleaner.stop()
         self.listening.close()
         self.editor.close()
         self.queue.stop()
@@ -92,6 +96,10 @@ def build_state(
     crawl.start()
     listening = Listening(services.builder, queue, wait_seconds=settings.synthesis_wait)
     cache = RenderCache(max_bytes=settings.render_cache_mb * 1024 * 1024)
+    cleaner = Cleaner(
+        settings.data_dir, grace=settings.clean_grace, interval=settings.clean_interval
+    )
+    cleaner.start()
     return AppState(
         settings=settings,
         services=services,
@@ -110,4 +118,5 @@ def build_state(
             base_url=settings.base_url,
             cache=cache,
         ),
+        cleaner=cleaner,
     )

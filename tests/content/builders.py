@@ -51,3 +51,20 @@ def extract(html: str | bytes, *, slug: str = "test", max_bytes: int = LIMIT) ->
 
 def texts(page: Page) -> list[str]:
     return [sentence.text for sentence in page.sentences()]
+
+
+TOPICS = ("borgere", "skolen", "vejene", "haverne", "biblioteket", "planen", "rådet", "ældre")
+
+
+def long_page_html(sentences: int, *, per_section: int = 10, word: str = "sætning") -> str:
+    """A page of ``sentences`` different sentences in sections of ``per_section``: enough work
+    for a build to be seen in progress. ``word`` makes two long pages differ from each other."""
+    sections = []
+    for start in range(0, sentences, per_section):
+        count = min(per_section, sentences - start)
+        body = " ".join(
+            f"Denne {word} nummer {start + i} handler om {TOPICS[(start + i) % len(TOPICS)]}."
+            for i in range(count)
+        )
+        sections.append(f"<h2>Emne {start // per_section + 1}</h2><p>{body}</p>")
+    return page_html("<h1>En lang side</h1>" + "".join(sections))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,9 +10,13 @@ from pathlib import Path
 import pytest
 
 from reader.config import Settings
+from reader.editor.errors import JobFinished
 from reader.editor.jobs import JobRunner, JobView
-from reader.errors import SectionNotFound
+from reader.editor.jobstore import FileJobStore, JobRecord
+from reader.errors import EngineError, SectionNotFound
 from reader.services import Services, build_services
+from reader.speech.engines import RawAudio
+from tests.content.builders import long_page_html
 from tests.disks import full_disk
 from tests.editor.apps import FOREBYG, POLITIK, engines
 from tests.fakes.engines import ToneEngine
@@ -137,14 +142,14 @@ def test_a_job_asked_for_again_while_it_waits_is_queued_once(
         held.close()
 
 
-def test_jobs_still_waiting_when_the_service_stops_fail_with_a_reason(
+def test_jobs_still_waiting_when_the_service_stops_are_interrupted_with_a_reason(
     services: Services,
 ) -> None:
     jobs = JobRunner(services.builder)  # never started: every job is still waiting
     waiting = jobs.submit_page(FOREBYG, by="anna")
     jobs.stop()
     stopped = jobs.future(waiting.id).result(timeout=0)
-    assert stopped.state == "failed"
+    assert stopped.state == "interrupted" and stopped.interruptions == 1
     assert stopped.error is not None and "stoppet" in stopped.error
 
 
@@ -160,3 +165,138 @@ def test_a_job_on_a_full_disk_says_the_disk_is_full(
         jobs.stop()
         services.close()
     assert done.error is not None and "disken er fuld" in done.error
+
+
+class HoldsWord(ToneEngine):
+    """Speaks at once every text without ``word``; holds those with it until ``released``."""
+
+    def __init__(self, word: str) -> None:
+        super().__init__(ms_per_char=2)
+        self.word = word
+        self.released = threading.Event()
+        self.holding = threading.Event()
+        """Set once a text is being held."""
+
+    def synthesize(self, text: str) -> RawAudio:
+        if self.word in text:
+            self.holding.set()
+        if self.word in text and not self.released.wait(timeout=60):
+            raise EngineError("held too long")
+        return super().synthesize(text)
+
+
+LONG = "lang-side"
+
+
+@pytest.fixture
+def held(settings: Settings) -> Iterator[tuple[Services, HoldsWord]]:
+    (settings.pages_dir / f"{LONG}.html").write_text(
+        long_page_html(60, word="venteregel"), encoding="utf-8"
+    )
+    engine = HoldsWord("venteregel")
+    built = build_services(settings, engines(engine))
+    yield built, engine
+    engine.released.set()
+    built.close()
+
+
+def test_a_cancelled_job_stops_between_clips_keeps_them_and_leaves_the_audio_alone(
+    held: tuple[Services, HoldsWord],
+) -> None:
+    services, engine = held
+    jobs = JobRunner(services.builder)
+    jobs.start()
+    try:
+        job = jobs.submit_page(LONG, by="anna")
+        assert engine.holding.wait(timeout=60)
+        asked = jobs.cancel(job.id)
+        assert asked.state == "running"  # it stops once the clips being made are done
+        engine.released.set()
+        cancelled = wait(jobs, job)
+    finally:
+        jobs.stop()
+    assert cancelled.state == "cancelled" and cancelled.error is not None
+    assert 0 < cancelled.done < cancelled.total
+    _, lines = services.builder.script(LONG)
+    kept = [line for line in lines if services.builder.clips.lookup(line.spoken) is not None]
+    assert 0 < len(kept) < len(lines)
+    assert services.builder.status(LONG).state == "missing"
+    with pytest.raises(JobFinished):
+        jobs.cancel(job.id)
+
+
+def test_a_waiting_job_is_cancelled_at_once_and_a_finished_one_cannot_be(
+    services: Services,
+) -> None:
+    jobs = JobRunner(services.builder)  # not started: the job waits
+    waiting = jobs.submit_page(FOREBYG, by="anna")
+    assert jobs.cancel(waiting.id).state == "cancelled"
+    jobs.start()
+    try:
+        done = wait(jobs, jobs.submit_page(POLITIK, by="anna"))
+        with pytest.raises(JobFinished):
+            jobs.cancel(done.id)
+        assert jobs.get(waiting.id).state == "cancelled"
+    finally:
+        jobs.stop()
+
+
+def test_a_small_page_job_finishes_while_a_long_page_job_runs(
+    held: tuple[Services, HoldsWord],
+) -> None:
+    services, engine = held
+    jobs = JobRunner(services.builder, workers=2)
+    jobs.start()
+    try:
+        long_job = jobs.submit_page(LONG, by="anna")
+        assert engine.holding.wait(timeout=60)
+        small = wait(jobs, jobs.submit_page(POLITIK, by="bo"))
+        assert small.state == "done"
+        assert jobs.get(long_job.id).state == "running"
+        engine.released.set()
+        assert wait(jobs, long_job).state == "done"
+    finally:
+        engine.released.set()
+        jobs.stop()
+
+
+def test_jobs_are_kept_in_the_data_directory_and_taken_up_again_after_a_crash(
+    services: Services, settings: Settings
+) -> None:
+    store = FileJobStore(settings.data_dir)
+    first = JobRunner(services.builder, store=store)
+    first.start()
+    try:
+        done = wait(first, first.submit_page(POLITIK, by="anna"))
+    finally:
+        first.stop()
+    # A job the process was running when it was killed: its file still says so.
+    crashed = JobRecord(
+        id="0123456789abcdef",
+        kind="page",
+        slug=FOREBYG,
+        section=None,
+        force=False,
+        by="bo",
+        state="running",
+        created_at=dt.datetime.now(dt.UTC),
+        done=3,
+        total=40,
+    )
+    store.save(crashed)
+    second = JobRunner(services.builder, store=FileJobStore(settings.data_dir))
+    resumed = second.start()
+    try:
+        assert [job.id for job in resumed] == [crashed.id]
+        assert resumed[0].interruptions == 1 and resumed[0].done == 0
+        assert second.get(done.id) == done
+        assert second.outcome_for(POLITIK) == done.pages[0]
+        assert second.future(done.id).result(timeout=0) == done
+        finished = wait(second, resumed[0])
+    finally:
+        second.stop()
+    assert finished.state == "done" and finished.interruptions == 1
+    assert finished.done == finished.total > 0
+    assert services.builder.status(FOREBYG).state == "fresh"
+    kept = {record.id: record for record in FileJobStore(settings.data_dir).load()}
+    assert kept[crashed.id].state == "done" and kept[done.id].state == "done"

@@ -7,8 +7,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -27,26 +28,48 @@ def free_port() -> int:
 
 @contextmanager
 def reader_server(
-    content_dir: Path, data_dir: Path, extra_env: dict[str, str] | None = None
+    content_dir: Path, data_dir: Path, env: Mapping[str, str] | None = None
 ) -> Iterator[str]:
     """Start ``python -m reader serve``, wait until /healthz answers, yield its base URL."""
+    with reader_process(content_dir, data_dir, env) as served:
+        yield served.base_url
+
+
+@dataclass(frozen=True)
+class Served:
+    process: subprocess.Popen[bytes]
+    base_url: str
+
+    def output(self) -> str:
+        """What the process printed; only once it has ended."""
+        assert self.process.stdout is not None
+        return self.process.stdout.read().decode(errors="replace")
+
+
+@contextmanager
+def reader_process(
+    content_dir: Path, data_dir: Path, env: Mapping[str, str] | None = None
+) -> Iterator[Served]:
+    """``reader serve`` as a process the test may signal (it is ended afterwards if need be);
+    ``env`` adds READER_* settings."""
     port = free_port()
-    env = {
+    full_env = {
         **os.environ,  # READER_* were cleared by the shared fixtures; the gTTS URL is loopback
         "READER_CONTENT_DIR": str(content_dir),
         "READER_DATA_DIR": str(data_dir),
-        **(extra_env or {}),
+        **(env or {}),
     }
     command = [sys.executable, "-m", "reader", "serve", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        command, cwd=REPO, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_healthy(process, base_url)
-        yield base_url
+        yield Served(process, base_url)
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:

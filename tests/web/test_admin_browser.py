@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from reader.config import Settings
 from reader.web.app import create_app
+from tests.content.builders import long_page_html
 from tests.editor.apps import (
     AUTH,
     ONE_WORD,
@@ -23,6 +25,7 @@ from tests.editor.apps import (
     engines,
     fast_engine,
 )
+from tests.fakes.engines import ToneEngine
 from tests.web.live import serve_in_thread
 
 pytestmark = pytest.mark.slow
@@ -210,3 +213,30 @@ def test_an_editor_rolls_back_a_published_page_by_keyboard(
     expect(page.locator("#status")).to_contain_text("er sat tilbage", timeout=WAIT_MS)
     assert path.read_text(encoding="utf-8") == original
     expect(page.locator("#audit-table")).to_contain_text("Gik tilbage")
+
+
+def test_an_editor_cancels_a_running_job_and_the_page_keeps_its_old_audio(
+    page: Page, settings: Settings
+) -> None:
+    (settings.pages_dir / "lang-side.html").write_text(long_page_html(40), encoding="utf-8")
+    gate = threading.Event()  # the voice holds every sentence until the editor has cancelled
+    engine = ToneEngine(ms_per_char=2, gate=gate)
+    app = create_app(editor_settings(settings), engines=engines(engine))
+    with serve_in_thread(app) as site:
+        try:
+            sign_in(page, site)
+            row = page.locator("#pages-table tr[data-slug=lang-side]")
+            expect(row).to_contain_text("Ikke lavet")
+            page.locator("button[data-action=regenerate][data-slug=lang-side]").click()
+            cancel = page.locator("#job-cancel")
+            expect(cancel).to_be_visible(timeout=WAIT_MS)
+            cancel.click()
+            expect(cancel).to_be_disabled()
+            gate.set()
+            expect(page.locator("#job-text")).to_have_text("Annulleret.", timeout=WAIT_MS)
+            expect(page.locator("#status")).to_contain_text("blev annulleret")
+            expect(cancel).to_be_hidden()
+            expect(row).to_contain_text("Ikke lavet")
+        finally:
+            gate.set()
+    assert engine.calls < 40  # it stopped before every sentence was spoken

@@ -95,6 +95,7 @@ EDITOR_ROUTES = [
     ("POST", "/api/regenerate"),
     ("GET", "/api/jobs"),
     ("GET", "/api/jobs/abc"),
+    ("POST", "/api/jobs/abc/cancel"),
     ("GET", "/api/lexicon"),
     ("POST", "/api/lexicon/preview"),
     ("POST", "/api/lexicon/entries"),

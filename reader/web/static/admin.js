@@ -361,17 +361,41 @@
     }
   }
 
+  const isActive = (job) => job.state === "queued" || job.state === "running";
+  let following = [];
+
+  async function cancelJobs() {
+    const button = $("job-cancel");
+    button.disabled = true;
+    try {
+      await Promise.all(
+        following.filter(isActive).map((job) =>
+          api("POST", `/api/jobs/${job.id}/cancel`).catch((error) => {
+            if (error.status !== 409) throw error; // over already: nothing left to cancel
+          }),
+        ),
+      );
+    } catch (error) {
+      button.disabled = false;
+      announce(`Jobbet kunne ikke annulleres: ${error.message}`);
+    }
+  }
+
   async function followJobs(jobs, label, started = `${label} er sat i gang.`) {
     if (!jobs.length) return;
     const box = $("job");
     const bar = $("job-progress");
     const text = $("job-text");
+    const cancel = $("job-cancel");
     box.hidden = false;
+    cancel.hidden = false;
+    cancel.disabled = false;
     $("job-label").textContent = label;
     announce(started);
     let current = jobs;
+    following = current;
     await loadPages();
-    while (current.some((job) => job.state === "queued" || job.state === "running")) {
+    while (current.some(isActive)) {
       const total = current.reduce((sum, job) => sum + job.total, 0);
       const done = current.reduce((sum, job) => sum + job.done, 0);
       bar.max = Math.max(total, 1);
@@ -379,22 +403,31 @@
       text.textContent = total ? `${done} af ${plural(total, "sætning", "sætninger")}` : "Venter på at komme til …";
       current = await Promise.all(
         current.map((job) =>
-          job.state === "done" || job.state === "failed"
+          job.state !== "queued" && job.state !== "running"
             ? job
             : api("GET", `/api/jobs/${job.id}?wait=${JOB_WAIT_SECONDS}`),
         ),
       );
+      following = current;
     }
+    cancel.hidden = true;
     bar.max = 1;
     bar.value = 1;
-    const failed = current.filter((job) => job.state === "failed");
+    const cancelled = current.filter((job) => job.state === "cancelled");
+    const failed = current.filter((job) => job.state !== "done" && job.state !== "cancelled");
     const made = current.reduce((sum, job) => sum + job.synthesised, 0);
     const reused = current.reduce((sum, job) => sum + job.reused, 0);
     const summary = failed.length
       ? `${label} fejlede: ${failed.map((job) => job.error).join("; ")} Den gamle lyd spilles stadig.`
-      : `${label} er klar: ${plural(made, "sætning", "sætninger")} indtalt, ${reused} genbrugt.`;
+      : cancelled.length
+        ? `${label} blev annulleret. Den gamle lyd spilles stadig.`
+        : `${label} er klar: ${plural(made, "sætning", "sætninger")} indtalt, ${reused} genbrugt.`;
     const total = current.reduce((sum, job) => sum + job.total, 0);
-    text.textContent = failed.length ? "Fejlede." : `Færdig: ${plural(total, "sætning", "sætninger")}.`;
+    text.textContent = failed.length
+      ? "Fejlede."
+      : cancelled.length
+        ? "Annulleret."
+        : `Færdig: ${plural(total, "sætning", "sætninger")}.`;
     announce(summary);
     const open = $("manuskript").hidden ? null : $("manuskript").dataset.slug;
     await Promise.all([loadPages(), loadAudit(), open ? refreshScript(open) : null]);
@@ -601,6 +634,7 @@
     });
     $("logout").addEventListener("click", () => signOut(""));
     $("regenerate-all").addEventListener("click", regenerateAll);
+    $("job-cancel").addEventListener("click", cancelJobs);
     $("lexicon-form").addEventListener("submit", (event) => {
       event.preventDefault();
       previewChange(formChange());
