@@ -35,6 +35,7 @@
     ["KeyH", "H", "Hurtigere", (p) => p.nudge(1)],
     ["KeyF", "F", "Følg sætningen til eller fra", (p) => p.setFollow(!p.follow, true)],
     ["KeyX", "X", "Luk afspilleren", (p) => p.close()],
+    ["KeyO", "O", "Lyt til det markerede", (p) => p.speakChosen(true)],
   ];
   // Text settings of the reading view: [key, label, choices [value, label]]; the first is the
   // default. Applied as attributes and properties on <html>, styled in reader.css.
@@ -396,6 +397,7 @@
       this.dockMain.setAttribute("aria-keyshortcuts", "Alt+Shift+P");
       this.dockSpeed = this.select.cloneNode(true);
       this.dockSpeed.id = this.prefix + "fart2";
+      this.dockSpeed.value = String(this.speed);
       this.dockSpeed.addEventListener("change", () => this.setSpeed(Number(this.dockSpeed.value)));
       const follow = this.toggler("Følg", "rp-follow");
       follow.setAttribute("aria-label", "Følg sætningen");
@@ -447,9 +449,11 @@
       while (focus && focus.shadowRoot && focus.shadowRoot.activeElement) {
         focus = focus.shadowRoot.activeElement;
       }
-      if (!focus || focus === this.doc.body || this.docked.contains(focus)) return;
-      const over = focus.getBoundingClientRect().bottom - this.room();
-      if (over > 0) this.win.scrollBy(0, over + 8);
+      if (this.docked.hidden || !focus || this.docked.contains(focus)) return;
+      const box = focus.getBoundingClientRect();
+      const over = box.bottom - this.room();
+      // Something taller than the window (main itself, on a click) is left alone.
+      if (over > 0 && box.height < this.room()) this.win.scrollBy(0, over + 8);
     }
 
     // "Hele afspilleren": back to the full panel, with focus on its first button.
@@ -486,7 +490,7 @@
       const found = SHORTCUTS.find(([code]) => code === event.code);
       if (!found || (typing && target.type !== "range")) return;
       event.preventDefault();
-      if (found[0] === "KeyP" || this.open) found[3](this);
+      if (this.open || "KeyP KeyO".includes(found[0])) found[3](this);
     }
 
     button(label, action, kind) {
@@ -557,6 +561,7 @@
       this.pickButton = this.button("Lyt", () => this.speakChosen(), "rp-lyt");
       this.pickButton.prepend(icon(d, PLAY));
       this.pickButton.setAttribute("aria-label", "Lyt til det markerede");
+      this.pickButton.setAttribute("aria-keyshortcuts", "Alt+Shift+O");
       this.pickSaid = make(d, "p", { class: "rp-said", role: "status" });
       const box = make(d, "div", { class: "rp rp-pick", lang: "da" }, this.pickButton, this.pickSaid);
       // Pressing the button must not end the selection it is about to read.
@@ -573,7 +578,7 @@
 
     showPick(range) {
       if (!this.pick) this.pick = this.makePick();
-      const end = range.endContainer;
+      const end = this.lastText(range);
       const element = end.nodeType === 1 ? end : end.parentElement;
       // Not between a list's items: after the whole list.
       const item = element.closest("li");
@@ -582,7 +587,7 @@
       if (anchor.nextSibling !== this.pick) anchor.after(this.pick);
       this.pick.hidden = false;
       this.pickSaid.textContent = "";
-      const lines = range.getClientRects();
+      const lines = Array.from(range.getClientRects()).filter((box) => box.width > 0);
       const line = lines[lines.length - 1] || range.getBoundingClientRect();
       const style = this.pick.style;
       style.position = "absolute";
@@ -597,6 +602,19 @@
       }
     }
 
+    // The last text with something selected: a triple click ends the range at the next block.
+    lastText(range) {
+      const walker = this.doc.createTreeWalker(range.commonAncestorContainer, 4);
+      let last = range.endContainer;
+      for (let node = walker.currentNode; node; node = walker.nextNode()) {
+        const empty = node === range.endContainer && range.endOffset === 0;
+        if (node.nodeType === 3 && node.data.trim() && range.intersectsNode(node) && !empty) {
+          last = node;
+        }
+      }
+      return last;
+    }
+
     unpick() {
       if (this.speaking || !this.pick) return;
       this.pick.hidden = true;
@@ -607,10 +625,11 @@
       this.pickSaid.textContent = message;
     }
 
-    async speakChosen() {
+    async speakChosen(focus) {
       const chosen = this.chosen;
       if (this.speaking) return this.stopSpeech();
       if (!chosen) return;
+      if (focus) this.pickButton.focus();
       for (const section of this.sections) if (section.audio) section.audio.pause();
       this.speaking = true;
       this.pickButton.lastChild.textContent = "Henter …";
