@@ -332,8 +332,9 @@
       }
       this.bar = make(d, "div", { class: "rp-bar" }, this.main, this.resume, title, this.closer);
       root.prepend(this.bar);
-      root.append(this.panel, this.live, this.holder);
-      if (this.text) root.insertBefore(this.disclose("Tekst og farver", this.viewForm()), this.panel);
+      root.append(this.panel);
+      if (this.text) root.append(this.disclose("Tekst og farver", this.viewForm()));
+      root.append(this.live, this.holder);
       if (!this.frame) this.dock();
       this.showFollow();
       this.showSection();
@@ -409,7 +410,7 @@
         this.dockMain,
         small("Sætning tilbage", BACK, () => this.sentenceStep(-1), "rp-icon"),
         small("Sætning frem", ON, () => this.sentenceStep(1), "rp-icon"),
-        make(d, "label", { for: this.dockSpeed.id, class: "rp-sr", text: "Hastighed" }),
+        make(d, "label", { for: this.dockSpeed.id, class: "rp-sr", text: "Fart" }),
         this.dockSpeed,
         follow,
         this.button("Hele afspilleren", () => this.unfold(), "rp-unfold"),
