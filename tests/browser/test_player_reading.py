@@ -1,5 +1,6 @@
 """Following the text: the sentence being read stays in view unless the reader turned following
-off or prefers reduced motion; and without JavaScript the page still plays and downloads its audio."""
+off or prefers reduced motion; and without JavaScript the page still plays and downloads its
+audio."""
 
 from __future__ import annotations
 

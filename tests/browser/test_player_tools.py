@@ -52,7 +52,8 @@ AT_END = "() => window.scrollY + window.innerHeight >= document.documentElement.
 FOCUS_AND_DOCK = f"""() => {{
   const box = document.activeElement.getBoundingClientRect();
   const dock = {DOCK};
-  return {{ top: box.top, bottom: box.bottom, dock: dock.hidden ? null : dock.getBoundingClientRect().top,
+  return {{ top: box.top, bottom: box.bottom,
+    dock: dock.hidden ? null : dock.getBoundingClientRect().top,
     inDock: dock.contains(document.activeElement), tag: document.activeElement.tagName }};
 }}"""
 
@@ -282,7 +283,8 @@ def test_the_compact_bar_stays_in_view_and_never_covers_the_focus(
     page.wait_for_function(
         f"() => {{ const c = document.querySelector('main [aria-current=\"true\"]')"
         f".getBoundingClientRect(); const d = {DOCK};"
-        " return c.top >= 0 && c.bottom <= (d.hidden ? innerHeight : d.getBoundingClientRect().top); }"
+        " const top = d.hidden ? innerHeight : d.getBoundingClientRect().top;"
+        " return c.top >= 0 && c.bottom <= top; }"
     )
 
     # The full panel is one step away.
@@ -475,7 +477,8 @@ def test_the_reading_ruler_follows_the_sentence_at_320_px_with_the_largest_text(
     covers = (
         "() => { const r = document.querySelector('.rt-ruler').getBoundingClientRect();"
         " const c = document.querySelector('main [aria-current=\"true\"]').getBoundingClientRect();"
-        " return !document.querySelector('.rt-ruler').hidden && r.top <= c.top && r.bottom >= c.bottom; }"
+        " const shown = !document.querySelector('.rt-ruler').hidden;"
+        " return shown && r.top <= c.top && r.bottom >= c.bottom; }"
     )
     page.wait_for_function(covers)
     first = state(page)["sentence"]
