@@ -332,6 +332,8 @@ def test_every_shortcut_works_and_single_keys_do_nothing(sites: Sites, visit: Vi
     page.keyboard.press("Alt+Shift+F")
     assert follow.get_attribute("aria-pressed") != pressed
 
+    assert violations(page) == []
+
     page.keyboard.press("k")
     page.keyboard.press("Alt+Shift+P")
     page.wait_for_function(f"() => {PLAYING} === undefined")
@@ -342,6 +344,7 @@ def test_every_shortcut_works_and_single_keys_do_nothing(sites: Sites, visit: Vi
     page.keyboard.press("Alt+Shift+X")
     page.wait_for_function(f"() => {PLAYING} === undefined")
     assert page.locator("#oplaesning .rp-panel").is_hidden()
+    assert violations(page) == []
     assert visit.errors == []
 
 
