@@ -57,6 +57,51 @@ def reading_view(browser: Browser, reader: str, width: int, target: Path) -> Non
         context.close()
 
 
+def compact_bar(browser: Browser, reader: str, target: Path) -> None:
+    """At 320 px, scrolled to the end of the page while playing: the compact bar at the bottom."""
+    context = browser.new_context(viewport={"width": 320, "height": 640}, reduced_motion="reduce")
+    try:
+        page = context.new_page()
+        page.goto(f"{reader}/pages/{SLUG}")
+        page.get_by_role("button", name="Få siden oplæst").click()
+        wait_until_playing(page)
+        page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
+        page.wait_for_function(
+            "() => { const d = document.querySelector('#oplaesning .rp-dock');"
+            " return !d.hidden && d.getBoundingClientRect().bottom <= innerHeight; }"
+        )
+        _settle(page)
+        page.screenshot(path=target)
+    finally:
+        context.close()
+
+
+def selection(browser: Browser, reader: str, target: Path) -> None:
+    """A paragraph selected with the mouse and the "Lyt" button beside it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, reduced_motion="reduce")
+    try:
+        page = context.new_page()
+        page.goto(f"{reader}/pages/{SLUG}")
+        chosen = "#integrationsraadet ~ p [data-sentence-id]"
+        page.locator(chosen).first.scroll_into_view_if_needed()
+        ends = page.evaluate(
+            "(s) => { const r = document.querySelector(s).getClientRects();"
+            " const a = r[0], b = r[r.length - 1];"
+            " return [a.left + 1, (a.top + a.bottom) / 2, b.right - 1, (b.top + b.bottom) / 2]; }",
+            chosen,
+        )
+        page.mouse.move(ends[0], ends[1])
+        page.mouse.down()
+        page.mouse.move(ends[2], ends[3], steps=5)
+        page.mouse.up()
+        lyt = page.get_by_role("button", name="Lyt til det markerede")
+        lyt.wait_for()
+        page.mouse.move(0, 0)
+        page.screenshot(path=target)
+    finally:
+        context.close()
+
+
 def embedded(browser: Browser, host: str, target: Path) -> None:
     context = browser.new_context(viewport={"width": 900, "height": 1100})
     try:
@@ -101,6 +146,8 @@ def main() -> None:
                 try:
                     for width in (320, 1280):
                         reading_view(browser, reader, width, DOCS / f"player-{width}.png")
+                    compact_bar(browser, reader, DOCS / "player-compact-320.png")
+                    selection(browser, reader, DOCS / "player-selection.png")
                     embedded(browser, host, DOCS / "player-embed.png")
                     cover(browser, COVER)
                 finally:

@@ -57,7 +57,9 @@ def clean_environment() -> Iterator[None]:
         os.environ.update(saved)
 
 
-def reader_app(root: Path, *, allowed_origins: list[str]) -> FastAPI:
+def reader_app(
+    root: Path, *, allowed_origins: list[str], speak_per_minute: int | None = None
+) -> FastAPI:
     """The service over a copy of the repository's pages plus the sample page."""
     content = root / "content"
     shutil.copytree(REPO / "content", content)
@@ -69,6 +71,8 @@ def reader_app(root: Path, *, allowed_origins: list[str]) -> FastAPI:
             engine="espeak",
             allowed_origins=allowed_origins,
         )
+    if speak_per_minute is not None:
+        settings = settings.model_copy(update={"speak_per_minute": speak_per_minute})
     engines = EngineChoice((ToneEngine(ms_per_char=MS_PER_CHAR),), None)
     services = build_services(settings, engines)
     try:

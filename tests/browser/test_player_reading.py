@@ -1,5 +1,6 @@
-"""Following the text: the sentence being read stays in view unless the reader scrolled away or
-prefers reduced motion; and without JavaScript the page still plays and downloads its audio."""
+"""Following the text: the sentence being read stays in view unless the reader turned following
+off or prefers reduced motion; and without JavaScript the page still plays and downloads its
+audio."""
 
 from __future__ import annotations
 
@@ -36,12 +37,19 @@ def test_the_sentence_being_read_is_scrolled_into_view(sites: Sites, visit: Visi
     assert state(page)["scrollY"] > 0
 
 
-def test_a_reader_who_scrolled_away_is_left_there(sites: Sites, visit: Visit) -> None:
+def test_a_reader_who_turned_following_off_is_left_where_they_scroll(
+    sites: Sites, visit: Visit
+) -> None:
     page = visit.page
     page.set_viewport_size({"width": 1280, "height": 600})
     page.goto(f"{sites.reader}/pages/{SLUG}")
     page.get_by_role("button", name="Få siden oplæst").click()
     wait_until_playing(page)
+    follow = page.locator("#oplaesning .rp-more").get_by_role("button", name="Følg sætningen")
+    assert follow.get_attribute("aria-pressed") == "true"
+    follow.click()
+    assert follow.get_attribute("aria-pressed") == "false"
+    assert page.evaluate("JSON.parse(localStorage.getItem('reader.view')).follow") is False
     page.mouse.move(640, 400)
     page.mouse.wheel(0, 5000)
     page.wait_for_function(

@@ -6,19 +6,50 @@
  * view, in the iframe player (/embed/{slug}) and, loaded as /embed.js with data-reader-page, in
  * a Shadow DOM on another site; loaded as /embed.js with no page named, it reads the page it is
  * on and highlights the sentence being read in that page's own text. No framework, no build
- * step, nothing from another origin. */
+ * step, nothing from another origin.
+ *
+ * Reading tools: a "Lyt" button next to selected text (POST /api/speak), a compact bar that
+ * stays in view while playing, Alt+Shift shortcuts, "Fortsæt fra …" per page and content
+ * version, and text settings. What it remembers stays in localStorage; nothing is sent. */
 (function () {
   "use strict";
 
   const SPEEDS = [0.75, 1, 1.25, 1.5, 2];
   const SPEED_KEY = "reader.speed";
+  const VIEW_KEY = "reader.view";
+  const RESUME_KEY = "reader.resume.";
   const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*(?:--[0-9a-f]{10})?$/; // a site page's ends in its hash
   const SVG = "http://www.w3.org/2000/svg";
   const PLAY = "M7 4l13 8-13 8z";
   const PAUSE = "M6 4h4v16H6zm8 0h4v16h-4z";
   const CLOSE = "M5 7l2-2 5 5 5-5 2 2-5 5 5 5-2 2-5-5-5 5-2-2 5-5z";
+  const BACK = "M15.4 7.4 14 6l-6 6 6 6 1.4-1.4-4.6-4.6z";
+  const ON = "M8.6 16.6 10 18l6-6-6-6-1.4 1.4 4.6 4.6z";
+  // Alt+Shift and a letter or an arrow: no single keys (WCAG 2.1.4), nothing screen readers
+  // (Insert, Caps Lock, Ctrl+Option) or browsers use; on a Mac, Option stands for Alt.
+  const SHORTCUTS = [
+    ["KeyP", "P", "Afspil eller sæt på pause", (p) => p.toggle()],
+    ["ArrowLeft", "←", "Sætning tilbage", (p) => p.sentenceStep(-1)],
+    ["ArrowRight", "→", "Sætning frem", (p) => p.sentenceStep(1)],
+    ["ArrowUp", "↑", "Forrige afsnit", (p) => p.step(-1)],
+    ["ArrowDown", "↓", "Næste afsnit", (p) => p.step(1)],
+    ["KeyG", "G", "Langsommere", (p) => p.nudge(-1)],
+    ["KeyH", "H", "Hurtigere", (p) => p.nudge(1)],
+    ["KeyF", "F", "Følg sætningen til eller fra", (p) => p.setFollow(!p.follow, true)],
+    ["KeyX", "X", "Luk afspilleren", (p) => p.close()],
+    ["KeyO", "O", "Lyt til det markerede", (p) => p.speakChosen(true)],
+  ];
+  // Text settings of the reading view: [key, label, choices [value, label]]; the first is the
+  // default. Applied as attributes and properties on <html>, styled in reader.css.
+  const VIEW = [
+    ["size", "Tekststørrelse", [["100%", "Normal"], ["125%", "Stor"], ["150%", "Større"], ["200%", "Størst"]]],
+    ["line", "Linjeafstand", [["1.6", "Normal"], ["1.9", "Større"], ["2.3", "Størst"]]],
+    ["letter", "Afstand mellem bogstaver", [["normal", "Normal"], ["0.05em", "Større"], ["0.12em", "Størst"]]],
+    ["theme", "Farver", [["", "Som enheden"], ["light", "Lyse"], ["dark", "Mørke"], ["contrast", "Høj kontrast"]]],
+    ["ruler", "Læsehjælp", [["", "Ingen"], ["ruler", "Læselineal"], ["mask", "Læsemaske"]]],
+  ];
+  const BLOCKS = "p, ul, ol, dl, table, address, blockquote, pre, figure, h1, h2, h3, h4, h5, h6";
   const RESTART_AFTER = 1.5; // seconds into a sentence after which "back" restarts it
-  const OWN_SCROLL_MS = 1500; // a scroll of ours may still be moving for this long
   const REFRESH_MS = 2000;
   const ARTWORK = "/static/favicon.svg";
   let players = 0;
@@ -65,26 +96,32 @@
 
   const speedText = (speed) => String(speed).replace(".", ",") + "×";
 
-  function storedSpeed() {
+  function recall(key) {
     try {
-      const speed = parseFloat(localStorage.getItem(SPEED_KEY));
-      return SPEEDS.includes(speed) ? speed : 1;
+      return JSON.parse(localStorage.getItem(key));
     } catch (error) {
-      return 1; // storage may be switched off: the default speed is fine
+      return null; // storage may be switched off, or hold something else: defaults are fine
     }
   }
 
-  function storeSpeed(speed) {
+  function keep(key, value) {
     try {
-      localStorage.setItem(SPEED_KEY, String(speed));
+      localStorage.setItem(key, JSON.stringify(value));
     } catch (error) {
       // not remembered, still used
     }
   }
 
-  function inView(element, win) {
-    const box = element.getBoundingClientRect();
-    return box.bottom > 0 && box.top < win.innerHeight;
+  function storedSpeed() {
+    const speed = recall(SPEED_KEY);
+    return SPEEDS.includes(speed) ? speed : 1;
+  }
+
+  // A page's content version: its sentence ids, which change with the sentences' text.
+  function version(ids) {
+    let hash = 5381;
+    for (const char of ids.join(" ")) hash = (hash * 33 + char.charCodeAt(0)) >>> 0;
+    return hash.toString(36);
   }
 
   class Player {
@@ -106,11 +143,12 @@
       this.stopAfter = false;
       this.speed = storedSpeed();
       this.sentence = null;
-      this.jumped = false;
-      this.ownScroll = 0;
-      this.scrolled = false;
       this.pending = null;
       this.prefix = "rp" + ++players + "-";
+      this.view = Object.assign({}, recall(VIEW_KEY));
+      // Following the sentence is the reader's choice; with reduced motion it starts off.
+      const still = this.win.matchMedia("(prefers-reduced-motion: reduce)").matches;
+      this.follow = typeof this.view.follow === "boolean" ? this.view.follow : !still;
       this.render();
       this.loaded = this.load();
       this.loaded.catch(() => {}); // reported when the reader presses play
@@ -128,12 +166,14 @@
       const audio = new Map(doc.audio.sections.map((track) => [track.id, track]));
       const known = new Map(this.sections.map((section) => [section.id, section]));
       this.title = doc.title;
+      this.order = [];
       this.sections = doc.sections.map((section, index) => {
         const track = audio.get(section.id) || {};
         const entry = known.get(section.id) || { id: section.id, duration: null, audio: null };
         for (const sentence of section.sentences) {
           this.where.set(sentence.id, index);
           this.texts.set(sentence.id, sentence.text);
+          this.order.push(sentence.id);
         }
         entry.heading = section.heading;
         entry.first = section.sentences.length ? section.sentences[0].id : null;
@@ -144,8 +184,36 @@
         }));
         return entry;
       });
+      this.version = version(this.order);
       this.times();
       this.showSection();
+      if (!this.offered) this.offer();
+    }
+
+    // "Fortsæt fra …": where this page was left, or the nearest sentence that still exists.
+    offer() {
+      this.offered = true;
+      const saved = recall(RESUME_KEY + this.slug);
+      if (!saved || !saved.sentence || this.started) return;
+      const near = saved.version === this.version ? [] : saved.near || [];
+      const found = [saved.sentence, ...near].find((id) => this.where.has(id));
+      if (!found || found === this.order[0]) return;
+      this.resumeAt = found;
+      this.resume.lastChild.textContent =
+        "Fortsæt fra " + this.sections[this.where.get(found)].heading;
+      this.resume.hidden = false;
+    }
+
+    remember(sentenceId) {
+      const at = this.order.indexOf(sentenceId);
+      if (at < 0) return;
+      const near = [];
+      for (let d = 1; d <= 12; d += 1) near.push(this.order[at - d], this.order[at + d]);
+      keep(RESUME_KEY + this.slug, {
+        version: this.version,
+        sentence: sentenceId,
+        near: near.filter(Boolean),
+      });
     }
 
     // Sections made after the page was loaded (the rest of a page made behind its first
@@ -180,7 +248,11 @@
       this.mainText = make(d, "span", { text: "Få siden oplæst" });
       const mainAttrs = { type: "button", class: "rp-main" };
       this.main = make(d, "button", mainAttrs, this.mainIcon, this.mainText);
+      this.main.setAttribute("aria-keyshortcuts", "Alt+Shift+P");
       this.main.addEventListener("click", () => this.toggle());
+      this.resume = this.button("", () => this.start(null, false, this.resumeAt), "rp-resume");
+      this.resume.append(icon(d, PLAY), make(d, "span"));
+      this.resume.hidden = true;
 
       this.now = make(d, "p", { class: "rp-now" });
       this.caption = make(d, "p", { class: "rp-caption", hidden: Boolean(this.text) });
@@ -239,9 +311,11 @@
             make(d, "label", { for: id("fart"), text: "Hastighed" }),
             this.select,
           ),
+          (this.followers = [this.toggler("Følg sætningen", "rp-follow")])[0],
           this.pageLink,
           this.sectionLink,
         ),
+        this.disclose("Tastaturgenveje", this.shortcutHelp()),
         this.text
           ? make(d, "p", {
               class: "rp-help",
@@ -259,13 +333,168 @@
         this.closer.prepend(icon(d, CLOSE));
         this.closer.hidden = true;
       }
-      root.prepend(make(d, "div", { class: "rp-bar" }, this.main, title, this.closer));
-      root.append(this.panel, this.live, this.holder);
+      this.bar = make(d, "div", { class: "rp-bar" }, this.main, this.resume, title, this.closer);
+      root.prepend(this.bar);
+      root.append(this.panel);
+      if (this.text) root.append(this.disclose("Tekst og farver", this.viewForm()));
+      root.append(this.live, this.holder);
+      if (!this.frame) this.dock();
+      this.showFollow();
       this.showSection();
-      if (this.text) {
-        this.watchText();
-        this.watchScrolling();
+      if (this.text) this.watchText();
+      this.watchSelection();
+      this.doc.addEventListener("keydown", (event) => this.shortcut(event));
+    }
+
+    // A button that shows and hides what follows it.
+    disclose(label, content) {
+      const box = make(this.doc, "div", { class: "rp-more-box" });
+      content.hidden = true;
+      content.id = this.prefix + label.replace(/\W+/g, "-");
+      const button = this.button(label, () => {
+        content.hidden = !content.hidden;
+        button.setAttribute("aria-expanded", String(!content.hidden));
+      }, "rp-disclose");
+      button.setAttribute("aria-expanded", "false");
+      button.setAttribute("aria-controls", content.id);
+      box.append(button, content);
+      return box;
+    }
+
+    toggler(label, kind) {
+      const button = this.button(label, () => this.setFollow(!this.follow, true), kind);
+      button.setAttribute("aria-keyshortcuts", "Alt+Shift+F");
+      return button;
+    }
+
+    shortcutHelp() {
+      const d = this.doc;
+      return make(
+        d,
+        "div",
+        { class: "rp-keys" },
+        make(d, "p", {
+          text: "Genvejene virker overalt på siden. På en Mac bruges Option i stedet for Alt.",
+        }),
+        make(
+          d,
+          "dl",
+          {},
+          ...SHORTCUTS.flatMap(([, key, label]) => [
+            make(d, "dt", {}, make(d, "kbd", { text: "Alt+Shift+" + key })),
+            make(d, "dd", { text: label }),
+          ]),
+        ),
+      );
+    }
+
+    // The compact bar: fixed at the bottom of the window while the player is out of sight.
+    dock() {
+      const d = this.doc;
+      const small = (label, path, action, kind) => {
+        const button = this.button("", action, kind);
+        button.setAttribute("aria-label", label);
+        button.append(icon(d, path));
+        return button;
+      };
+      this.dockMain = small("Afspil", PLAY, () => this.toggle(), "rp-icon");
+      this.dockMain.setAttribute("aria-keyshortcuts", "Alt+Shift+P");
+      this.dockSpeed = this.select.cloneNode(true);
+      this.dockSpeed.id = this.prefix + "fart2";
+      this.dockSpeed.value = String(this.speed);
+      this.dockSpeed.addEventListener("change", () => this.setSpeed(Number(this.dockSpeed.value)));
+      const follow = this.toggler("Følg", "rp-follow");
+      follow.setAttribute("aria-label", "Følg sætningen");
+      this.followers.push(follow);
+      this.docked = make(
+        d,
+        "div",
+        { class: "rp-dock", role: "group", "aria-label": "Afspilleren i kort form", hidden: true },
+        this.dockMain,
+        small("Sætning tilbage", BACK, () => this.sentenceStep(-1), "rp-icon"),
+        small("Sætning frem", ON, () => this.sentenceStep(1), "rp-icon"),
+        make(d, "label", { for: this.dockSpeed.id, class: "rp-sr", text: "Fart" }),
+        this.dockSpeed,
+        follow,
+        this.button("Hele afspilleren", () => this.unfold(), "rp-unfold"),
+        small("Luk afspilleren", CLOSE, () => this.close(), "rp-icon"),
+      );
+      this.root.append(this.docked);
+      const watch = new this.win.IntersectionObserver(([entry]) => {
+        this.away = !entry.isIntersecting;
+        this.place();
+      });
+      watch.observe(this.bar);
+      // WCAG 2.4.11: what gets focus is never hidden behind the bar.
+      d.addEventListener("focusin", () => this.uncover());
+      this.win.addEventListener("resize", () => this.place());
+    }
+
+    place() {
+      if (!this.docked) return;
+      const show = Boolean(this.away && this.open);
+      const style = this.doc.documentElement.style;
+      this.docked.hidden = !show;
+      const height = show ? this.docked.offsetHeight : 0;
+      style.scrollPaddingBottom = height ? height + 8 + "px" : "";
+      this.doc.body.style.paddingBottom = height ? height + "px" : "";
+      if (show) this.uncover();
+    }
+
+    // The height of the window left above the compact bar.
+    room() {
+      return this.docked && !this.docked.hidden
+        ? this.docked.getBoundingClientRect().top
+        : this.win.innerHeight;
+    }
+
+    uncover() {
+      let focus = this.doc.activeElement;
+      while (focus && focus.shadowRoot && focus.shadowRoot.activeElement) {
+        focus = focus.shadowRoot.activeElement;
       }
+      if (this.docked.hidden || !focus || this.docked.contains(focus)) return;
+      const box = focus.getBoundingClientRect();
+      const over = box.bottom - this.room();
+      // Something taller than the window (main itself, on a click) is left alone.
+      if (over > 0 && box.height < this.room()) this.win.scrollBy(0, over + 8);
+    }
+
+    // "Hele afspilleren": back to the full panel, with focus on its first button.
+    unfold() {
+      this.bar.scrollIntoView({ block: "start" });
+      this.main.focus();
+    }
+
+    setFollow(follow, said) {
+      this.follow = follow;
+      this.view.follow = follow;
+      keep(VIEW_KEY, this.view);
+      this.showFollow();
+      if (said) this.say(follow ? "Siden følger sætningen." : "Siden følger ikke sætningen.");
+      if (follow && this.sentence && this.sentence.element) this.reveal(this.sentence.element);
+    }
+
+    showFollow() {
+      for (const button of this.followers) button.setAttribute("aria-pressed", String(this.follow));
+    }
+
+    nudge(delta) {
+      const speed = SPEEDS[SPEEDS.indexOf(this.speed) + delta];
+      if (!speed) return;
+      this.setSpeed(speed);
+      this.say("Hastighed " + speedText(speed));
+    }
+
+    // Alt+Shift+key anywhere on the page; not while typing in a text field.
+    shortcut(event) {
+      if (!event.altKey || !event.shiftKey || event.ctrlKey || event.metaKey) return;
+      const target = event.composedPath()[0];
+      const typing = target.isContentEditable || /^(TEXTAREA|INPUT)$/.test(target.tagName);
+      const found = SHORTCUTS.find(([code]) => code === event.code);
+      if (!found || (typing && target.type !== "range")) return;
+      event.preventDefault();
+      if (this.open || "KeyP KeyO".includes(found[0])) found[3](this);
     }
 
     button(label, action, kind) {
@@ -299,27 +528,222 @@
       });
     }
 
-    // Scrolling by the reader (not by the player) may take them away from the sentence read.
-    watchScrolling() {
-      const mark = () => {
-        this.scrolled = true;
-      };
-      const keys = ["PageUp", "PageDown", "Home", "End", "ArrowUp", "ArrowDown", " "];
-      this.win.addEventListener("wheel", mark, { passive: true });
-      this.win.addEventListener("touchmove", mark, { passive: true });
-      this.win.addEventListener("scroll", () => Date.now() > this.ownScroll && mark(), {
-        passive: true,
+    // Selected text: a "Lyt" button after the block where the selection ends (so Tab reaches
+    // it next), placed by the selection's last line; it reads the selection via /api/speak.
+    watchSelection() {
+      if (this.frame) return;
+      const d = this.doc;
+      this.region = this.text ? d.querySelector("main") || d.body : d.body;
+      d.addEventListener("selectionchange", () => {
+        clearTimeout(this.pickTimer);
+        this.pickTimer = setTimeout(() => this.picked(), 200);
       });
-      this.win.addEventListener("keydown", (event) => {
-        const field = event.target.closest && event.target.closest("input, select, textarea");
-        if (keys.includes(event.key) && !field) mark();
-      });
+    }
+
+    picked() {
+      const selection = this.win.getSelection();
+      const text = selection && !selection.isCollapsed ? String(selection).trim() : "";
+      const range = text && selection.getRangeAt(0);
+      const node = range && range.commonAncestorContainer;
+      const ours = node && this.root.getRootNode().host;
+      const inside = (box) => box && box.contains(node);
+      if (!node || !inside(this.region) || inside(this.root) || inside(ours) || inside(this.pick)) {
+        if (this.pick && !this.pick.contains(this.pickFocus())) this.unpick();
+        return;
+      }
+      this.chosen = { text, range: range.cloneRange() };
+      this.showPick(range);
+    }
+
+    pickFocus() {
+      const focus = this.doc.activeElement;
+      return this.pickRoot && this.pickRoot.activeElement ? this.pickRoot.activeElement : focus;
+    }
+
+    makePick() {
+      const d = this.doc;
+      this.pickButton = this.button("Lyt", () => this.speakChosen(), "rp-lyt");
+      this.pickButton.prepend(icon(d, PLAY));
+      this.pickButton.setAttribute("aria-label", "Lyt til det markerede");
+      this.pickButton.setAttribute("aria-keyshortcuts", "Alt+Shift+O");
+      this.pickSaid = make(d, "p", { class: "rp-said", role: "status" });
+      const box = make(d, "div", { class: "rp rp-pick", lang: "da" }, this.pickButton, this.pickSaid);
+      // Pressing the button must not end the selection it is about to read.
+      box.addEventListener("mousedown", (event) => event.preventDefault());
+      if (this.text) return box;
+      // On another site, its own Shadow DOM, like the player's.
+      const host = make(d, "div", { "data-reader-pick": "" });
+      this.pickRoot = host.attachShadow({ mode: "open" });
+      box.classList.add("rp-light");
+      const style = make(d, "link", { rel: "stylesheet", href: this.base + "/static/player.css" });
+      this.pickRoot.append(style, box);
+      return host;
+    }
+
+    showPick(range) {
+      if (!this.pick) this.pick = this.makePick();
+      const end = this.lastText(range);
+      const element = end.nodeType === 1 ? end : end.parentElement;
+      // Not between a list's items: after the whole list.
+      const item = element.closest("li");
+      const block = item ? item.closest("ul, ol") || item : element.closest(BLOCKS);
+      const anchor = this.region.contains(block) && block !== this.region ? block : element;
+      if (anchor.nextSibling !== this.pick) anchor.after(this.pick);
+      this.pick.hidden = false;
+      this.pickSaid.textContent = "";
+      const lines = Array.from(range.getClientRects()).filter((box) => box.width > 0);
+      const line = lines[lines.length - 1] || range.getBoundingClientRect();
+      const style = this.pick.style;
+      style.position = "absolute";
+      style.zIndex = "5";
+      // Placed by the window's coordinates, then corrected for whatever box it is placed in.
+      for (let pass = 0; pass < 2; pass += 1) {
+        const box = this.pick.getBoundingClientRect();
+        const width = Math.min(box.width, this.win.innerWidth);
+        const left = Math.max(0, Math.min(line.right - width, this.win.innerWidth - width - 4));
+        style.left = (parseFloat(style.left) || 0) + left - box.left + "px";
+        style.top = (parseFloat(style.top) || 0) + line.bottom + 6 - box.top + "px";
+      }
+    }
+
+    // The last text with something selected: a triple click ends the range at the next block.
+    lastText(range) {
+      const walker = this.doc.createTreeWalker(range.commonAncestorContainer, 4);
+      let last = range.endContainer;
+      for (let node = walker.currentNode; node; node = walker.nextNode()) {
+        const empty = node === range.endContainer && range.endOffset === 0;
+        if (node.nodeType === 3 && node.data.trim() && range.intersectsNode(node) && !empty) {
+          last = node;
+        }
+      }
+      return last;
+    }
+
+    unpick() {
+      if (this.speaking || !this.pick) return;
+      this.pick.hidden = true;
+      this.chosen = null;
+    }
+
+    pickSay(message) {
+      this.pickSaid.textContent = message;
+    }
+
+    async speakChosen(focus) {
+      const chosen = this.chosen;
+      if (this.speaking) return this.stopSpeech();
+      if (!chosen) return;
+      if (focus) this.pickButton.focus();
+      for (const section of this.sections) if (section.audio) section.audio.pause();
+      this.speaking = true;
+      this.pickButton.lastChild.textContent = "Henter …";
+      this.pickSay("Det markerede hentes …");
+      let failure = "Det markerede kunne ikke læses op. Prøv igen om lidt.";
+      try {
+        const response = await fetch(this.base + "/api/speak", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ text: chosen.text }),
+        });
+        if (!response.ok) {
+          // The service says why in Danish: the length limit, or when to try again.
+          const answer = await response.json().catch(() => null);
+          if (answer && answer.error) failure = answer.error.message;
+          throw new Error(failure);
+        }
+        const blob = await response.blob();
+        if (!this.speech) {
+          this.speech = make(this.doc, "audio", {});
+          this.speech.addEventListener("ended", () => this.stopSpeech("Det markerede er læst op."));
+          this.holder.append(this.speech);
+        }
+        if (this.speech.src) URL.revokeObjectURL(this.speech.src);
+        this.speech.src = URL.createObjectURL(blob);
+        this.speech.playbackRate = this.speed;
+        await this.speech.play();
+        this.mark(chosen.range);
+        this.pickButton.lastChild.textContent = "Stop";
+        this.pickButton.setAttribute("aria-label", "Stop oplæsningen af det markerede");
+        this.pickSay("Det markerede læses op.");
+      } catch (error) {
+        this.stopSpeech(failure);
+      }
+    }
+
+    stopSpeech(message) {
+      if (this.speech) this.speech.pause();
+      this.speaking = false;
+      this.mark(null);
+      this.pickButton.lastChild.textContent = "Lyt";
+      this.pickButton.setAttribute("aria-label", "Lyt til det markerede");
+      this.pickSay(typeof message === "string" ? message : "Oplæsningen af det markerede er stoppet.");
+    }
+
+    // What is being read, highlighted where the browser can (CSS Custom Highlight API).
+    mark(range) {
+      const marks = this.win.CSS && this.win.CSS.highlights;
+      if (!marks) return;
+      if (range) marks.set("rp-said", new this.win.Highlight(range));
+      else marks.delete("rp-said");
+    }
+
+    // Text settings: one native select each, applied at once and remembered.
+    viewForm() {
+      const d = this.doc;
+      const form = make(d, "div", { class: "rp-view" });
+      for (const [key, label, choices] of VIEW) {
+        const id = this.prefix + key;
+        const select = make(
+          d,
+          "select",
+          { id },
+          ...choices.map(([value, text]) => make(d, "option", { value, text })),
+        );
+        select.value = this.view[key] || choices[0][0];
+        select.addEventListener("change", () => {
+          this.view[key] = select.value;
+          keep(VIEW_KEY, this.view);
+          this.applyView();
+        });
+        form.append(make(d, "p", {}, make(d, "label", { for: id, text: label }), select));
+      }
+      this.ruler = make(d, "div", { class: "rt-ruler", "aria-hidden": "true", hidden: true });
+      d.body.append(this.ruler);
+      this.applyView();
+      this.win.addEventListener("resize", () => this.rule());
+      return form;
+    }
+
+    applyView() {
+      const html = this.doc.documentElement;
+      const [size, line, letter] = VIEW.map(([key, , choices]) => this.view[key] || choices[0][0]);
+      html.style.fontSize = size === "100%" ? "" : size;
+      html.style.setProperty("--line", line);
+      html.style.setProperty("--letter", letter);
+      for (const key of ["theme", "ruler"]) {
+        if (this.view[key]) html.setAttribute("data-" + key, this.view[key]);
+        else html.removeAttribute("data-" + key);
+      }
+      this.rule();
+    }
+
+    // The reading ruler (or the clear band of the mask) over the sentence being read.
+    rule() {
+      const element = this.ruler && this.view.ruler && this.sentence && this.sentence.element;
+      if (!this.ruler) return;
+      this.ruler.hidden = !element;
+      if (!element) return;
+      const box = element.getBoundingClientRect();
+      const style = this.ruler.style;
+      style.top = box.top + this.win.scrollY - 4 + "px";
+      style.height = box.height + 8 + "px";
     }
 
     // Sentences are reachable with Tab only while the player is open.
     setOpen(open) {
       this.open = open;
       if (!this.frame) this.panel.hidden = this.closer.hidden = !open;
+      this.place();
       if (!this.text) return;
       for (const sentence of this.text.querySelectorAll("main [data-sentence-id]")) {
         if (open) sentence.setAttribute("tabindex", "0");
@@ -425,17 +849,28 @@
       }
     }
 
-    // From the start of the page, or of one section only ("Lyt til afsnittet").
-    start(sectionId, only) {
+    // From the start of the page, of one section only ("Lyt til afsnittet"), or from the
+    // sentence where the reader left off ("Fortsæt fra …").
+    start(sectionId, only, sentenceId) {
       const begin = () => {
         const index = sectionId == null ? 0 : this.sections.findIndex((s) => s.id === sectionId);
         if (index < 0) return;
         this.wake();
         this.stopAfter = only;
+        this.resume.hidden = true;
         this.setOpen(true);
-        this.go(index, 0, true);
-        const heading = this.sections[index].heading;
-        this.say(only ? "Afsnittet læses op: " + heading : "Siden læses op.");
+        if (sentenceId) this.hear(sentenceId);
+        else this.go(index, 0, true);
+        const heading = this.sections[this.current].heading;
+        this.say(
+          sentenceId
+            ? "Oplæsningen fortsætter fra " + heading + "."
+            : only
+              ? "Afsnittet læses op: " + heading
+              : "Siden læses op.",
+        );
+        // The "Fortsæt fra" button is gone: focus goes to the one that pauses.
+        if (sentenceId) this.main.focus();
       };
       if (this.sections.length) return begin();
       this.loaded.then(begin, () => this.broken());
@@ -476,6 +911,7 @@
     play() {
       const section = this.sections[this.current];
       if (!section) return;
+      if (this.speaking) this.stopSpeech();
       const audio = this.audioFor(this.current);
       this.started = true;
       const playing = audio.play();
@@ -488,8 +924,8 @@
       this.showState();
     }
 
-    // To a place in a section; ``jump``: the reader asked for it, so the text follows anyway.
-    go(index, seconds, play, jump = true) {
+    // To a place in a section.
+    go(index, seconds, play) {
       const before = this.audio();
       if (index !== this.current && before) {
         before.pause();
@@ -498,7 +934,6 @@
       this.current = index;
       const audio = this.audioFor(index);
       audio.currentTime = Math.max(0, seconds);
-      this.jumped = jump;
       const section = this.sections[index];
       if (seconds === 0 && section.first) this.highlight(section.first);
       this.showSection();
@@ -579,13 +1014,16 @@
 
     setSpeed(speed) {
       this.speed = speed;
+      this.select.value = String(speed);
+      if (this.dockSpeed) this.dockSpeed.value = String(speed);
+      if (this.speech) this.speech.playbackRate = speed;
       for (const section of this.sections) {
         if (section.audio) {
           section.audio.defaultPlaybackRate = speed;
           section.audio.playbackRate = speed;
         }
       }
-      storeSpeed(speed);
+      keep(SPEED_KEY, speed);
     }
 
     ended() {
@@ -593,10 +1031,10 @@
       if (this.stopAfter) {
         this.stopAfter = false;
         this.say("Afsnittet er læst op.");
-        if (next < this.sections.length) this.go(next, 0, false, false);
+        if (next < this.sections.length) this.go(next, 0, false);
         else this.finish();
       } else if (next < this.sections.length) {
-        this.go(next, 0, true, false);
+        this.go(next, 0, true);
       } else {
         this.finish();
       }
@@ -604,6 +1042,7 @@
 
     finish() {
       this.started = false;
+      keep(RESUME_KEY + this.slug, null); // read to the end: the next visit starts afresh
       this.showState();
       this.say("Oplæsningen er slut.");
     }
@@ -619,6 +1058,7 @@
     }
 
     close() {
+      if (!this.open) return;
       for (const section of this.sections) {
         if (section.audio) {
           section.audio.pause();
@@ -646,36 +1086,34 @@
 
     highlight(sentenceId) {
       if (sentenceId === (this.sentence && this.sentence.id)) return;
-      if (this.onSentence) this.onSentence(sentenceId);
+      if (this.onSentence) this.onSentence(sentenceId, this.follow);
       const before = this.sentence && this.sentence.element;
-      // Away: the reader scrolled, and the sentence just read is out of sight.
-      const away = this.scrolled && before && !inView(before, this.win);
-      const follow = this.jumped || !away;
-      if (follow) this.scrolled = false;
       if (before) before.removeAttribute("aria-current");
-      this.jumped = false;
       if (!sentenceId) {
         this.sentence = null;
         this.caption.textContent = "";
+        this.rule();
         return;
       }
+      if (this.started) this.remember(sentenceId);
       const selector = '[data-sentence-id="' + CSS.escape(sentenceId) + '"]';
       const element = this.text ? this.text.querySelector("main " + selector) : null;
       this.sentence = { id: sentenceId, element };
       this.caption.textContent = this.texts.get(sentenceId) || "";
       if (!element) return;
       element.setAttribute("aria-current", "true");
-      if (follow) this.reveal(element);
+      this.rule();
+      if (this.follow) this.reveal(element);
     }
 
-    // Keeps the sentence in view, unless the reader scrolled away or prefers no motion.
+    // Keeps the sentence in view, above the compact bar; without motion if so preferred.
     reveal(element) {
-      if (this.win.matchMedia("(prefers-reduced-motion: reduce)").matches) return;
+      const still = this.win.matchMedia("(prefers-reduced-motion: reduce)").matches;
       const box = element.getBoundingClientRect();
-      const height = this.win.innerHeight;
+      const height = this.room();
       if (box.top >= height * 0.15 && box.bottom <= height * 0.85) return;
-      this.ownScroll = Date.now() + OWN_SCROLL_MS;
-      element.scrollIntoView({ block: "center", behavior: "smooth" });
+      const top = box.top + this.win.scrollY - (height - box.height) / 2;
+      this.win.scrollTo({ top: Math.max(0, top), behavior: still ? "auto" : "smooth" });
     }
 
     tick() {
@@ -760,6 +1198,10 @@
           ? "Sæt på pause"
           : "Fortsæt oplæsningen";
       this.mainIcon.firstChild.setAttribute("d", playing ? PAUSE : PLAY);
+      if (this.dockMain) {
+        this.dockMain.setAttribute("aria-label", playing ? "Sæt på pause" : "Afspil");
+        this.dockMain.firstChild.firstChild.setAttribute("d", playing ? PAUSE : PLAY);
+      }
       this.root.classList.toggle("rp-playing", playing);
       const session = navigator.mediaSession;
       if (session) session.playbackState = playing ? "playing" : "paused";
@@ -856,7 +1298,7 @@
     new Player(host.shadowRoot.querySelector(".rp"), {
       slug: page.slug,
       base,
-      onSentence: (id) => marks.show(id),
+      onSentence: (id, follow) => marks.show(id, follow),
     });
   }
 
@@ -977,7 +1419,7 @@
     }
     let shown = [];
     return {
-      show(id) {
+      show(id, follow) {
         for (const span of shown) {
           span.removeAttribute("aria-current");
           span.style.removeProperty("background-color");
@@ -989,7 +1431,9 @@
           Object.assign(span.style, MARK_STYLE);
         }
         const first = shown[0];
-        if (!first || inView(first, window)) return;
+        if (!first || !follow) return;
+        const box = first.getBoundingClientRect();
+        if (box.bottom > 0 && box.top < window.innerHeight) return;
         const still = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
         first.scrollIntoView({ block: "center", behavior: still ? "auto" : "smooth" });
       },
