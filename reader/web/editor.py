@@ -252,7 +252,7 @@ CANCEL_WAIT = 10.0
     response_model=JobView,
     responses={
         202: {"model": JobView, "description": "Still stopping: follow it at Location"},
-        **failures(404, 409, described={409: "The job is over already"}),
+        **failures(404, 409, 422, described={409: "The job is over already"}),
     },
 )
 async def cancel_job(

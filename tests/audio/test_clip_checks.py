@@ -80,3 +80,16 @@ def test_rejections_are_in_the_metrics_by_engine_and_reason(
     queue = AudioQueue(build_services(Settings(engine="espeak", data_dir=tmp_path)).builder)
     text = Metrics(cache.stats, queue).render().decode()
     assert 'reader_engine_rejected_total{engine="gtts",reason="too_short"} 2.0' in text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "½ § ∑ ≈ µ",  # symbols espeak-ng reads by their names
+        "ñ\x8c\U00109534``ûÑÇ]\U0010604av\U0001baed\U0002209d{SiF½:Ûø",  # and unknown characters
+    ],
+)
+def test_espeak_reading_symbols_by_their_names_is_not_too_long(tmp_path: Path, text: str) -> None:
+    cache = ClipCache(tmp_path / "espeak", [EspeakEngine(Settings())])
+    assert cache.get_or_make(text).engine == "espeak"
+    assert cache.stats.snapshot().engine_rejections == {}

@@ -4,6 +4,9 @@ and with bodies that match its schemas. Run against ``reader serve`` on a loopba
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.web.pages import REAL_SLUGS
-from tests.web.server import reader_server
+from tests.web.server import REPO, reader_server
 
 SLUG = REAL_SLUGS[1]
 TOKEN = "redaktionens-proevenoegle-0123456789"
@@ -45,10 +48,29 @@ FUZZ = settings(
 )
 
 
+REQUEST_TIMEOUT = 60
+"""Seconds one fuzzed request may take (a section of a page the fuzzer changed is made while it
+waits)."""
+
+
 @pytest.fixture
 def served(content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("READER_ADMIN_TOKEN", TOKEN)
     monkeypatch.setenv("READER_ENGINE", "espeak")
+    # The audio is made first: a listener's request for audio being made waits for it, and on
+    # a busy machine that is a 503 (a "server error" to the fuzzer) or a client timeout.
+    subprocess.run(
+        [sys.executable, "-m", "reader", "build"],
+        cwd=REPO,
+        env={
+            **os.environ,
+            "READER_CONTENT_DIR": str(content_dir),
+            "READER_DATA_DIR": str(tmp_path / "var"),
+        },
+        capture_output=True,
+        timeout=600,
+        check=True,
+    )
     with reader_server(content_dir, tmp_path / "var") as base_url:
         yield base_url
 
@@ -86,7 +108,9 @@ def failures_of(base_url: str, headers: dict[str, str]) -> tuple[int, list[str]]
             @FUZZ
             @given(case=strategy)
             def exercise(case: Case) -> None:
-                case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
+                case.call_and_validate(
+                    base_url=base_url, headers=headers, checks=CHECKS, timeout=REQUEST_TIMEOUT
+                )
 
             try:
                 exercise()
