@@ -88,6 +88,16 @@ def reader_serve(
 
     Its log (uvicorn logs every request) goes to a file, as it would to a journal.
     """
+    with reader_serve_process(content_dir, data_dir, env=env) as (server, _):
+        yield server
+
+
+@contextmanager
+def reader_serve_process(
+    content_dir: Path, data_dir: Path, *, env: Mapping[str, str] | None = None
+) -> Iterator[tuple[Server, subprocess.Popen[bytes]]]:
+    """``reader_serve`` with its process, for a benchmark that signals it (it is stopped at
+    the end of the block if it still runs)."""
     port = free_port()
     settings = reader_env(content_dir=content_dir, data_dir=data_dir)
     settings.update(env or {})
@@ -105,7 +115,7 @@ def reader_serve(
         server = Server(port)
         try:
             _wait_until_answering(process, server, "/healthz", "reader serve", log)
-            yield server
+            yield server, process
         finally:
             _stop(process)
 

@@ -27,6 +27,7 @@ from bench import (
     incremental,
     memory,
     page_serving,
+    restart,
     site_import,
 )
 from bench._proc import ROOT, BenchError
@@ -44,6 +45,7 @@ BENCHMARKS: dict[str, Callable[[int], Result | list[Result]]] = {
     google_faults.NAME: google_faults.run,
     site_import.NAME: site_import.run,
     page_serving.NAME: page_serving.run,
+    restart.NAME: restart.run,
 }
 """Each gives one row of the table, or several measured together (the audio benchmarks)."""
 DEFAULT_REPEAT = 3

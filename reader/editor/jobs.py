@@ -2,7 +2,9 @@
 
 Jobs run first come, first served on a few worker threads of their own (a build already makes
 its clips in parallel; more than one worker keeps one long page from holding up every other
-page); a job asked for again while it waits is not queued twice. A build that fails leaves the
+page). A page is built by one worker at a time: a second job for a page being built waits,
+still queued, until the first is over, so one huge page with several jobs never takes every
+worker. A job asked for again while it waits is not queued twice. A build that fails leaves the
 page's previous audio in place; the job says why.
 
 Every job is kept in a ``JobStore``. A job the service stopped during (or before) is marked
@@ -145,6 +147,8 @@ class JobRunner:
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
+        self._building: set[str] = set()  # pages a worker is building now
+        self._held: dict[str, list[str]] = {}  # jobs waiting for their page's running job
 
     def start(self) -> list[JobView]:
         """Take up the kept jobs, then start the workers. Blocking: it reads the store.
@@ -338,28 +342,52 @@ class JobRunner:
                 job = self._jobs.get(job_id)
                 if job is None or job.record.state != "queued":
                     continue
+                page = job.record.slug
+                if page is not None and page in self._building:
+                    # One worker per page: a second job for a page being built waits for the
+                    # first, so one huge page never takes every worker from the other pages.
+                    self._held.setdefault(page, []).append(job_id)
+                    continue
+                if page is not None:
+                    self._building.add(page)
                 job.record.state = "running"
                 job.record.started_at = _now()
-            self._save(job)
             try:
-                self._run(job)
-            except BuildStopped:
-                if job.cancel.is_set():
-                    self._finish(job, "cancelled", CANCELLED)
-                else:
-                    self._finish(job, "interrupted", STOPPED)
-            except Exception as error:  # never lose the worker thread
-                logger.exception("job %s failed", job.id)
-                disk = storage_failure(error) if isinstance(error, OSError) else None
-                self._finish(
-                    job,
-                    "failed",
-                    disk.message if disk else f"Uventet fejl ({type(error).__name__})",
-                )
+                self._save(job)
+                self._run_one(job)
+            finally:
+                if page is not None:
+                    self._release(page)
+
+    def _release(self, page: str) -> None:
+        """The page's build is over: queue again, in their order, the jobs held for it (a held
+        job stayed ``queued``; one cancelled meanwhile is skipped when it comes up)."""
+        with self._lock:
+            self._building.discard(page)
+            held = self._held.pop(page, [])
+        for waiting in held:
+            self._queue.put(waiting)
+
+    def _run_one(self, job: _Job) -> None:
+        try:
+            self._run(job)
+        except BuildStopped:
+            if job.cancel.is_set():
+                self._finish(job, "cancelled", CANCELLED)
             else:
-                failed = [p for p in job.record.pages if p.error]
-                reason = "; ".join(f"{p.slug}: {p.error}" for p in failed) if failed else None
-                self._finish(job, "failed" if reason else "done", reason)
+                self._finish(job, "interrupted", STOPPED)
+        except Exception as error:  # never lose the worker thread
+            logger.exception("job %s failed", job.id)
+            disk = storage_failure(error) if isinstance(error, OSError) else None
+            self._finish(
+                job,
+                "failed",
+                disk.message if disk else f"Uventet fejl ({type(error).__name__})",
+            )
+        else:
+            failed = [p for p in job.record.pages if p.error]
+            reason = "; ".join(f"{p.slug}: {p.error}" for p in failed) if failed else None
+            self._finish(job, "failed" if reason else "done", reason)
 
     def _stopped(self, job: _Job) -> bool:
         return self._stopping.is_set() or job.cancel.is_set()

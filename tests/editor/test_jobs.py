@@ -260,6 +260,38 @@ def test_a_small_page_job_finishes_while_a_long_page_job_runs(
         jobs.stop()
 
 
+def test_a_second_job_for_a_page_being_built_waits_queued_and_a_small_page_goes_first(
+    held: tuple[Services, HoldsWord],
+) -> None:
+    services, engine = held
+    _, lines = services.builder.script(LONG)
+    last_section = lines[-1].section_id
+    assert last_section is not None
+    jobs = JobRunner(services.builder, workers=2)
+    jobs.start()
+    try:
+        first = jobs.submit_page(LONG, by="anna")
+        assert engine.holding.wait(timeout=60)
+        forced = jobs.submit_page(LONG, by="bo", force=True)
+        section = jobs.submit_page(LONG, by="bo", section=last_section)
+        # The second worker has passed both over (it took the small page after them).
+        small = wait(jobs, jobs.submit_page(POLITIK, by="bo"))
+        assert small.state == "done"
+        assert jobs.get(first.id).state == "running"
+        assert jobs.get(forced.id).state == jobs.get(section.id).state == "queued"
+        assert jobs.submit_page(LONG, by="cy", force=True).id == forced.id  # still one job
+        assert jobs.cancel(section.id).state == "cancelled"
+        engine.released.set()
+        assert wait(jobs, first).state == "done"
+        done = wait(jobs, forced)
+        assert done.state == "done" and done.synthesised == len({line.spoken for line in lines})
+        assert jobs.get(section.id).state == "cancelled"  # a cancelled held job never runs
+        assert jobs.get(section.id).started_at is None
+    finally:
+        engine.released.set()
+        jobs.stop()
+
+
 def test_jobs_are_kept_in_the_data_directory_and_taken_up_again_after_a_crash(
     services: Services, settings: Settings
 ) -> None:

@@ -38,8 +38,8 @@ def client(served: Served) -> httpx.Client:
     return httpx.Client(base_url=served.base_url, headers=AUTH, timeout=90)
 
 
-def regenerate(http: httpx.Client, slug: str) -> str:
-    answer = http.post(f"/api/pages/{slug}/regenerate")
+def regenerate(http: httpx.Client, slug: str, *, force: bool = False) -> str:
+    answer = http.post(f"/api/pages/{slug}/regenerate", json={"force": force})
     assert answer.status_code == 202, answer.text
     job_id: str = answer.json()["id"]
     return job_id
@@ -153,6 +153,34 @@ def test_an_editor_cancels_a_running_job_and_a_small_page_is_not_held_up_meanwhi
         assert status[long_page] == "missing"  # the old audio (none) stays
         audit = http.get("/api/audit", params={"target": long_page}).json()
         assert audit[0]["action"] == "audio.cancelled" and audit[0]["who"] == "anna"
+
+
+def state(http: httpx.Client, job_id: str) -> str:
+    job_state: str = http.get(f"/api/jobs/{job_id}").json()["state"]
+    return job_state
+
+
+def test_a_long_page_with_two_jobs_leaves_a_worker_for_a_small_page(
+    settings: Settings, long_page: str
+) -> None:
+    with (
+        reader_process(settings.content_dir, settings.data_dir, SERVE_ENV) as served,
+        client(served) as http,
+    ):
+        page_job = regenerate(http, long_page)
+        seen_in_progress(http, page_job)
+        forced = regenerate(http, long_page, force=True)
+        small = finished(http, regenerate(http, FOREBYG))
+        assert small["state"] == "done"
+        # The long page keeps one worker; its second job waits for the first, still queued.
+        assert state(http, page_job) == "running"
+        assert state(http, forced) == "queued"
+
+        assert http.post(f"/api/jobs/{page_job}/cancel").status_code in (200, 202)
+        assert finished(http, page_job)["state"] == "cancelled"
+        seen_in_progress(http, forced)  # taken up once the first job is over, not lost
+        assert http.post(f"/api/jobs/{forced}/cancel").status_code in (200, 202)
+        assert finished(http, forced)["state"] == "cancelled"
 
 
 def changed_on_disk(settings: Settings) -> None:
