@@ -26,6 +26,7 @@ from bench import (
     gtts_path,
     incremental,
     memory,
+    replica_audio,
     site_import,
 )
 from bench._proc import ROOT, BenchError
@@ -42,6 +43,7 @@ BENCHMARKS: dict[str, Callable[[int], Result | list[Result]]] = {
     build_latency.NAME: build_latency.run,
     google_faults.NAME: google_faults.run,
     site_import.NAME: site_import.run,
+    replica_audio.NAME: replica_audio.run,
 }
 """Each gives one row of the table, or several measured together (the audio benchmarks)."""
 DEFAULT_REPEAT = 3
