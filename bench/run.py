@@ -27,6 +27,7 @@ from bench import (
     incremental,
     memory,
     page_serving,
+    replica_audio,
     restart,
     site_import,
 )
@@ -46,6 +47,7 @@ BENCHMARKS: dict[str, Callable[[int], Result | list[Result]]] = {
     site_import.NAME: site_import.run,
     page_serving.NAME: page_serving.run,
     restart.NAME: restart.run,
+    replica_audio.NAME: replica_audio.run,
 }
 """Each gives one row of the table, or several measured together (the audio benchmarks)."""
 DEFAULT_REPEAT = 3

@@ -50,7 +50,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from reader.web.app import create_app
     from reader.web.serving import server_config
 
+    if args.workers < 1:
+        raise CommandError(f"--workers must be 1 or more, not {args.workers}")
     settings = _settings()
+    if args.workers > 1:
+        if settings.redis_url is None:
+            # Each process would synthesise the same sentence again and let a client make the
+            # /api/speak limit's worth of requests once per process.
+            raise CommandError(
+                f"--workers {args.workers} starts {args.workers} processes that must share "
+                "their locks and limits: set READER_REDIS_URL (or use --workers 1)"
+            )
+        return _serve_processes(settings, args)
     app = create_app(settings)
     config = server_config(
         app, settings, host=args.host, port=args.port, access_log=args.access_log
@@ -62,6 +73,27 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         pass
     if not server.started:
         raise CommandError(f"could not serve on {args.host}:{args.port} (see the messages above)")
+    return 0
+
+
+def _serve_processes(settings: Settings, args: argparse.Namespace) -> int:
+    from uvicorn.supervisors import Multiprocess
+
+    from reader.web.serving import workers_config
+
+    config = workers_config(
+        settings, host=args.host, port=args.port, workers=args.workers, access_log=args.access_log
+    )
+    try:
+        sock = config.bind_socket()
+    except SystemExit:  # uvicorn has logged why it could not bind
+        raise CommandError(
+            f"could not serve on {args.host}:{args.port} (see the messages above)"
+        ) from None
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    except KeyboardInterrupt:  # the processes have shut down
+        pass
     return 0
 
 
@@ -347,6 +379,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes answering on the port (1); more than 1 needs READER_REDIS_URL",
+    )
     serve.set_defaults(handler=_cmd_serve)
 
     extract = commands.add_parser("extract", help="print the extracted structure of a page")

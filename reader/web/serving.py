@@ -157,6 +157,41 @@ SHUTDOWN_GRACE = 5
 """Seconds uvicorn waits for open connections after SIGTERM before it closes them."""
 
 
+class WorkerHttpProtocol(BoundedHttpProtocol):
+    """The protocol of each process of ``reader serve --workers N``. uvicorn imports it by
+    name in every process it starts (a class made at run time cannot be sent there), and
+    ``app_from_environment`` gives it that process's limits."""
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one process of ``reader serve --workers N``, from the environment's settings
+    (uvicorn calls it in each process it starts)."""
+    from reader.web.app import create_app
+
+    settings = Settings()
+    WorkerHttpProtocol.max_header_bytes = settings.max_header_bytes
+    WorkerHttpProtocol.header_timeout = settings.header_timeout
+    escape_access_log()  # this process's loggers were set up by uvicorn just before
+    return create_app(settings)
+
+
+def _common(settings: Settings, access_log: bool) -> dict[str, Any]:
+    # Behind nginx on the same machine, X-Forwarded-For names the client (per-client limits);
+    # uvicorn trusts it only from 127.0.0.1.
+    # The access log is off unless asked for: it costs a third of the audio throughput, and
+    # nginx in front (deploy/nginx.conf) is the place to log requests.
+    return {
+        "proxy_headers": True,
+        "access_log": access_log,
+        "timeout_keep_alive": settings.keep_alive_timeout,
+        # Beyond it, uvicorn answers 503 to new requests instead of taking more work on.
+        "limit_concurrency": settings.max_connections,
+        # On SIGTERM, open connections (a long poll of a job, a stream) get this long to end;
+        # then the jobs stop between two clips and the process exits.
+        "timeout_graceful_shutdown": SHUTDOWN_GRACE,
+    }
+
+
 def server_config(
     app: FastAPI,
     settings: Settings,
@@ -170,30 +205,42 @@ def server_config(
     protocol = BoundedHttpProtocol.with_limits(
         max_header_bytes=settings.max_header_bytes, header_timeout=settings.header_timeout
     )
-    # Behind nginx on the same machine, X-Forwarded-For names the client (per-client limits);
-    # uvicorn trusts it only from 127.0.0.1.
-    # The access log is off unless asked for: it costs a third of the audio throughput, and
-    # nginx in front (deploy/nginx.conf) is the place to log requests.
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
         log_level=log_level,
-        proxy_headers=True,
-        access_log=access_log,
         http=protocol,
-        timeout_keep_alive=settings.keep_alive_timeout,
-        # Beyond it, uvicorn answers 503 to new requests instead of taking more work on.
-        limit_concurrency=settings.max_connections,
-        # On SIGTERM, open connections (a long poll of a job, a stream) get this long to end;
-        # then the jobs stop between two clips and the process exits.
-        timeout_graceful_shutdown=SHUTDOWN_GRACE,
+        **_common(settings, access_log),
     )
-    # Config has just set up uvicorn's loggers; the access log names what clients sent.
+    escape_access_log()  # Config has just set up uvicorn's loggers
+    return config
+
+
+def workers_config(
+    settings: Settings, *, host: str, port: int, workers: int, access_log: bool = False
+) -> uvicorn.Config:
+    """The uvicorn configuration of ``reader serve --workers N``: N processes on one socket,
+    each building its own app from the environment."""
+    config = uvicorn.Config(
+        f"{__name__}:app_from_environment",
+        factory=True,
+        workers=workers,
+        log_level="info",
+        host=host,
+        port=port,
+        http=f"{__name__}:WorkerHttpProtocol",
+        **_common(settings, access_log),
+    )
+    escape_access_log()  # Config has just set up uvicorn's loggers
+    return config
+
+
+def escape_access_log() -> None:
+    """The access log names what clients sent: its arguments are written printable."""
     access_logger = logging.getLogger("uvicorn.access")
     if not any(isinstance(one, PrintableArguments) for one in access_logger.filters):
         access_logger.addFilter(PrintableArguments())
-    return config
 
 
 class PrintableArguments(logging.Filter):
