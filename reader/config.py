@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from ipaddress import ip_address
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-EngineChoice = Literal["auto", "gtts", "espeak"]
+ENGINE_NAMES = ("piper", "gtts", "espeak")
+"""The engines ``READER_ENGINE`` may list."""
 
 DEFAULT_EDITOR_LABEL = "redaktion"
 """The name the audit log gives a token that has no label of its own."""
@@ -79,8 +80,22 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     """Where clips, tracks and manifests are cached. Must be writable."""
 
-    engine: EngineChoice = "auto"
-    """``auto`` = gTTS with espeak-ng as fallback; ``gtts`` or ``espeak`` use one engine only."""
+    engine: str = "auto"
+    """Engines in order of preference, comma-separated (``piper,gtts,espeak``); a clip made by
+    a later one is degraded. ``auto`` = Piper when its voice is installed, else gTTS, and
+    espeak-ng last."""
+
+    piper_voice: str = "da_DK-talesyntese-medium"
+    """The Piper voice: the name of one installed with ``reader voices install``, or the path
+    of an ``.onnx`` model (its ``.onnx.json`` beside it)."""
+
+    piper_processes: int = Field(default=1, ge=1, le=16)
+    """Piper processes, each with the model loaded (about 350 MB each): sentences spoken at
+    once."""
+
+    piper_timeout: float = Field(default=30.0, gt=0, le=600)
+    """Seconds one Piper sentence may take (loading the model not included); then its process
+    is stopped and the next call starts a new one."""
 
     admin_token: SecretStr | None = None
     """Bearer token(s) for the editor routes; they are disabled while it is unset.
@@ -154,6 +169,25 @@ class Settings(BaseSettings):
     speak_per_minute: int = Field(default=10, ge=1, le=10_000)
     """``POST /api/speak`` requests one client may make a minute."""
 
+    @field_validator("engine")
+    @classmethod
+    def _check_engine(cls, value: str) -> str:
+        names = [part.strip() for part in value.split(",") if part.strip()]
+        if names == ["auto"]:
+            return "auto"
+        if not names or any(name not in ENGINE_NAMES for name in names):
+            raise ValueError(
+                "READER_ENGINE must be auto or a comma-separated list of " + ", ".join(ENGINE_NAMES)
+            )
+        if len(set(names)) != len(names):
+            raise ValueError("READER_ENGINE names an engine twice")
+        return ",".join(names)
+
+    @property
+    def engine_names(self) -> tuple[str, ...]:
+        """The engines listed in ``engine`` (empty for ``auto``: that depends on the voices)."""
+        return () if self.engine == "auto" else tuple(self.engine.split(","))
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -198,6 +232,10 @@ class Settings(BaseSettings):
             raise ValueError("READER_BASE_URL must be an absolute http(s) address")
         self.base_url = self.base_url.rstrip("/")
         return self
+
+    @property
+    def voices_dir(self) -> Path:
+        return self.data_dir / "voices"
 
     @property
     def pages_dir(self) -> Path:
