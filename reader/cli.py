@@ -227,7 +227,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
                 built = manifest.built_at.astimezone().strftime("%Y-%m-%d %H:%M")
                 detail = (
                     f"  {manifest.page.duration_ms / 1000:6.1f} s  "
-                    f"{', '.join(manifest.engines)}  built {built}"
+                    f"{', '.join(manifest.voices)}  built {built}"
                 )
                 if status.state == "degraded":
                     spoken = sum(1 for clip in manifest.clips if clip.degraded)

@@ -61,6 +61,8 @@ class Clip:
     """Made just now, by this call or by the one it waited for (False: found in the cache)."""
     sound_ms: tuple[float, float] | None = None
     """Where the sentence is heard, in ms from the clip's start (None: the whole clip)."""
+    voice: str = ""
+    """The engine's voice (``da``, or a Piper model's name)."""
 
     @property
     def duration_ms(self) -> float:
@@ -424,9 +426,10 @@ class ClipCache:
         check_clip(engine, text, audio)
         path = self.mp3_path(key)
         write_atomic(path, audio.data)
+        voice = engine.identity.get("voice", "")
         sidecar = {
             "engine": engine.name,
-            "voice": engine.identity.get("voice", ""),
+            "voice": voice,
             "degraded": degraded,
             "frames": audio.frames,
             "duration_ms": round(audio.duration_ms, 3),
@@ -442,6 +445,7 @@ class ClipCache:
             degraded,
             synthesized=True,
             sound_ms=audio.sound_ms,
+            voice=voice,
         )
 
     def _load(self, key: str, degraded: bool) -> Clip | None:
@@ -463,7 +467,16 @@ class ClipCache:
         if not path.is_file():
             logger.warning("clip sidecar %s has no mp3", sidecar)
             return None
-        return Clip(key, path, frames, engine, degraded, sound_ms=_sound(meta.get("sound_ms")))
+        voice = meta.get("voice")
+        return Clip(
+            key,
+            path,
+            frames,
+            engine,
+            degraded,
+            sound_ms=_sound(meta.get("sound_ms")),
+            voice=voice if isinstance(voice, str) else "",
+        )
 
 
 def _sound(value: object) -> tuple[float, float] | None:
