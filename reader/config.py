@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENGINE_NAMES = ("piper", "gtts", "espeak")
@@ -19,6 +19,11 @@ DEFAULT_EDITOR_LABEL = "redaktion"
 
 MIN_TOKEN_LENGTH = 16
 _LABEL = re.compile(r"[\w .@-]{1,40}")
+
+DEFAULT_PIPER_VOICE = "da_DK-talesyntese-medium"
+
+PIPER_VOICES_URL = "https://huggingface.co/rhasspy/piper-voices/resolve/main"
+"""Where the Piper voices are published."""
 
 GOOGLE_TTS_URL = "https://translate.google.com/_/TranslateWebserverUi/data/batchexecute"
 
@@ -85,9 +90,9 @@ class Settings(BaseSettings):
     a later one is degraded. ``auto`` = Piper when its voice is installed, else gTTS, and
     espeak-ng last."""
 
-    piper_voice: str = "da_DK-talesyntese-medium"
+    piper_voice: str = DEFAULT_PIPER_VOICE
     """The Piper voice: the name of one installed with ``reader voices install``, or the path
-    of an ``.onnx`` model (its ``.onnx.json`` beside it)."""
+    of an ``.onnx`` model (its ``.onnx.json`` beside it); empty means the default."""
 
     piper_processes: int = Field(default=1, ge=1, le=16)
     """Piper processes, each with the model loaded (about 350 MB each): sentences spoken at
@@ -169,6 +174,18 @@ class Settings(BaseSettings):
     speak_per_minute: int = Field(default=10, ge=1, le=10_000)
     """``POST /api/speak`` requests one client may make a minute."""
 
+    voices_url: str = PIPER_VOICES_URL
+    """Where ``reader voices install`` downloads voices from. Only ``https``, or ``http`` to a
+    loopback address (tests)."""
+
+    voices_timeout: float = Field(default=30.0, gt=0, le=600)
+    """Seconds ``reader voices install`` waits for the server to connect or send more."""
+
+    @field_validator("piper_voice")
+    @classmethod
+    def _default_voice(cls, value: str) -> str:
+        return value.strip() or DEFAULT_PIPER_VOICE
+
     @field_validator("engine")
     @classmethod
     def _check_engine(cls, value: str) -> str:
@@ -206,16 +223,17 @@ class Settings(BaseSettings):
                 )
         return value
 
-    @field_validator("gtts_url")
+    @field_validator("gtts_url", "voices_url")
     @classmethod
-    def _check_gtts_url(cls, value: str) -> str:
+    def _check_https_url(cls, value: str, info: ValidationInfo) -> str:
         parts = urlsplit(value)
         if parts.scheme == "https" and parts.hostname:
             return value
         if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
             return value
         raise ValueError(
-            "READER_GTTS_URL must be an https:// address (plain http only to a loopback address)"
+            f"READER_{(info.field_name or '').upper()} must be an https:// address "
+            "(plain http only to a loopback address)"
         )
 
     @field_validator("admin_token")
