@@ -26,6 +26,7 @@ from bench import (
     gtts_path,
     incremental,
     memory,
+    piper_build,
 )
 from bench._proc import ROOT, BenchError
 from bench._result import Result
@@ -40,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[int], Result | list[Result]]] = {
     cold_page.NAME: cold_page.run,
     build_latency.NAME: build_latency.run,
     google_faults.NAME: google_faults.run,
+    piper_build.NAME: piper_build.run,
 }
 """Each gives one row of the table, or several measured together (the audio benchmarks)."""
 DEFAULT_REPEAT = 3
