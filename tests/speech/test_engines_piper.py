@@ -67,6 +67,18 @@ def test_the_model_is_loaded_once_for_many_sentences(engine: PiperEngine) -> Non
     assert engine.started == 1
 
 
+def test_a_warmed_up_engine_speaks_with_the_worker_it_started(tmp_path: Path) -> None:
+    engine = PiperEngine(piper_settings(tmp_path), MODEL)
+    try:
+        warming = engine.warm_up()
+        warming.join(timeout=300)
+        assert not warming.is_alive() and engine.started == 1
+        engine.synthesize(SENTENCE)
+        assert engine.started == 1
+    finally:
+        engine.close()
+
+
 def test_piper_is_never_imported_into_readers_process(engine: PiperEngine) -> None:
     engine.synthesize(SENTENCE)
     assert "piper" not in sys.modules

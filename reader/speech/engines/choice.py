@@ -29,6 +29,13 @@ class EngineChoice:
     breaker: CircuitBreaker | None
     """Skips the first engine for a while after repeated failures (when there is a fallback)."""
 
+    def warm_up(self) -> None:
+        """Let engines that keep a model loaded load it now, in the background."""
+        for engine in self.engines:
+            warm_up = getattr(engine, "warm_up", None)
+            if callable(warm_up):
+                warm_up()
+
     def close(self) -> None:
         for engine in self.engines:
             close = getattr(engine, "close", None)

@@ -95,6 +95,24 @@ class PiperEngine:
         finally:
             self._slots.release()
 
+    def warm_up(self) -> threading.Thread:
+        """Start one worker and read the model's digest in the background, so that the first
+        listener does not wait for the model to load."""
+        thread = threading.Thread(target=self._warm, name="piper-warm-up", daemon=True)
+        thread.start()
+        return thread
+
+    def _warm(self) -> None:
+        if not self._slots.acquire(blocking=False):
+            return  # a sentence is being spoken already: its worker is warm
+        try:
+            self.model_digest()
+            self._give_back(self._take())
+        except EngineError as error:
+            logger.warning("Piper could not be started ahead: %s", error.message)
+        finally:
+            self._slots.release()
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
