@@ -12,11 +12,21 @@ COPY pyproject.toml README.md ./
 COPY reader ./reader
 RUN pip install --no-cache-dir . && rm -rf /root/.cache
 
+# A Piper voice baked in: docker build --build-arg PIPER_VOICE=da_DK-talesyntese-medium .
+# Piper (GPL-3.0) is then installed too; reader runs it as separate worker processes. The voice
+# lives outside the data volume, so a volume mounted over var/ does not hide it.
+ARG PIPER_VOICE=
+RUN if [ -n "$PIPER_VOICE" ]; then \
+      pip install --no-cache-dir ".[piper]" && rm -rf /root/.cache \
+      && READER_DATA_DIR=/srv/reader/baked reader voices install "$PIPER_VOICE"; \
+    fi
+
 # Editors publish pages and edit the lexicon through the API, so content/ belongs to reader.
 COPY --chown=reader:reader content ./content
 RUN mkdir -p /srv/reader/var && chown reader:reader /srv/reader/var
 
 USER reader
+ENV READER_PIPER_VOICE=${PIPER_VOICE:+/srv/reader/baked/voices/$PIPER_VOICE/$PIPER_VOICE.onnx}
 ENV READER_CONTENT_DIR=/srv/reader/content \
     READER_DATA_DIR=/srv/reader/var \
     PYTHONUNBUFFERED=1

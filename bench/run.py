@@ -27,6 +27,7 @@ from bench import (
     incremental,
     memory,
     page_serving,
+    piper_build,
     replica_audio,
     restart,
     site_import,
@@ -48,6 +49,7 @@ BENCHMARKS: dict[str, Callable[[int], Result | list[Result]]] = {
     page_serving.NAME: page_serving.run,
     restart.NAME: restart.run,
     replica_audio.NAME: replica_audio.run,
+    piper_build.NAME: piper_build.run,
 }
 """Each gives one row of the table, or several measured together (the audio benchmarks)."""
 DEFAULT_REPEAT = 3

@@ -290,7 +290,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
                 built = manifest.built_at.astimezone().strftime("%Y-%m-%d %H:%M")
                 detail = (
                     f"  {manifest.page.duration_ms / 1000:6.1f} s  "
-                    f"{', '.join(manifest.engines)}  built {built}"
+                    f"{', '.join(manifest.voices)}  built {built}"
                 )
                 if status.state == "degraded":
                     spoken = sum(1 for clip in manifest.clips if clip.degraded)
@@ -368,6 +368,30 @@ def _cmd_speak(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_voices_list(args: argparse.Namespace) -> int:
+    from reader.speech.voices import list_voices
+
+    for voice in list_voices(_settings()):
+        state = "installed" if voice.installed else "known"
+        rate = f"{voice.sample_rate} Hz" if voice.sample_rate else "? Hz"
+        print(
+            f"{voice.name}  {state:<9}  {voice.size / 1e6:5.1f} MB  {rate}  "
+            f"licence: {voice.licence}"
+        )
+    return 0
+
+
+def _cmd_voices_install(args: argparse.Namespace) -> int:
+    from reader.speech.voices import install_voice
+
+    source = Path(args.source) if args.source else None
+    if source is not None and not source.is_dir():
+        raise CommandError(f"{source}: no such directory")
+    model = install_voice(_settings(), args.name, source_dir=source)
+    print(f"installed {args.name} in {model.parent}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reader", description="Reads Høje-Taastrup Kommune's policy pages aloud in Danish."
@@ -419,6 +443,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser("status", help="fresh / stale / missing / degraded per page")
     status.set_defaults(handler=_cmd_status)
+
+    voices = commands.add_parser("voices", help="list or install Piper voices")
+    voice_commands = voices.add_subparsers(dest="voices_command", required=True, metavar="ACTION")
+    listing = voice_commands.add_parser("list", help="installed and known voices")
+    listing.set_defaults(handler=_cmd_voices_list)
+    install = voice_commands.add_parser("install", help="download (or copy) a voice, checked")
+    install.add_argument("name", metavar="NAME")
+    install.add_argument("--from", dest="source", metavar="DIR", help="files copied by hand")
+    install.set_defaults(handler=_cmd_voices_install)
     return parser
 
 

@@ -5,20 +5,26 @@ from __future__ import annotations
 import re
 from ipaddress import ip_address
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 from urllib.parse import urlsplit
 
 import soupsieve
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-EngineChoice = Literal["auto", "gtts", "espeak"]
+ENGINE_NAMES = ("piper", "gtts", "espeak")
+"""The engines ``READER_ENGINE`` may list."""
 
 DEFAULT_EDITOR_LABEL = "redaktion"
 """The name the audit log gives a token that has no label of its own."""
 
 MIN_TOKEN_LENGTH = 16
 _LABEL = re.compile(r"[\w .@-]{1,40}")
+
+DEFAULT_PIPER_VOICE = "da_DK-talesyntese-medium"
+
+PIPER_VOICES_URL = "https://huggingface.co/rhasspy/piper-voices/resolve/main"
+"""Where the Piper voices are published."""
 
 GOOGLE_TTS_URL = "https://translate.google.com/_/TranslateWebserverUi/data/batchexecute"
 
@@ -80,8 +86,22 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     """Where clips, tracks and manifests are cached. Must be writable."""
 
-    engine: EngineChoice = "auto"
-    """``auto`` = gTTS with espeak-ng as fallback; ``gtts`` or ``espeak`` use one engine only."""
+    engine: str = "auto"
+    """Engines in order of preference, comma-separated (``piper,gtts,espeak``); a clip made by
+    a later one is degraded. ``auto`` = Piper when its voice is installed, else gTTS, and
+    espeak-ng last."""
+
+    piper_voice: str = DEFAULT_PIPER_VOICE
+    """The Piper voice: the name of one installed with ``reader voices install``, or the path
+    of an ``.onnx`` model (its ``.onnx.json`` beside it); empty means the default."""
+
+    piper_processes: int = Field(default=1, ge=1, le=16)
+    """Piper processes, each with the model loaded (about 350 MB each): sentences spoken at
+    once."""
+
+    piper_timeout: float = Field(default=30.0, gt=0, le=600)
+    """Seconds one Piper sentence may take (loading the model not included); then its process
+    is stopped and the next call starts a new one."""
 
     admin_token: SecretStr | None = None
     """Bearer token(s) for the editor routes; they are disabled while it is unset.
@@ -249,6 +269,37 @@ class Settings(BaseSettings):
     store_cache_mb: int = Field(default=1024, ge=16, le=1_048_576)
     """Disk under the data directory for audio read from the object store (least used goes)."""
 
+    voices_url: str = PIPER_VOICES_URL
+    """Where ``reader voices install`` downloads voices from. Only ``https``, or ``http`` to a
+    loopback address (tests)."""
+
+    voices_timeout: float = Field(default=30.0, gt=0, le=600)
+    """Seconds ``reader voices install`` waits for the server to connect or send more."""
+
+    @field_validator("piper_voice")
+    @classmethod
+    def _default_voice(cls, value: str) -> str:
+        return value.strip() or DEFAULT_PIPER_VOICE
+
+    @field_validator("engine")
+    @classmethod
+    def _check_engine(cls, value: str) -> str:
+        names = [part.strip() for part in value.split(",") if part.strip()]
+        if names == ["auto"]:
+            return "auto"
+        if not names or any(name not in ENGINE_NAMES for name in names):
+            raise ValueError(
+                "READER_ENGINE must be auto or a comma-separated list of " + ", ".join(ENGINE_NAMES)
+            )
+        if len(set(names)) != len(names):
+            raise ValueError("READER_ENGINE names an engine twice")
+        return ",".join(names)
+
+    @property
+    def engine_names(self) -> tuple[str, ...]:
+        """The engines listed in ``engine`` (empty for ``auto``: that depends on the voices)."""
+        return () if self.engine == "auto" else tuple(self.engine.split(","))
+
     @field_validator("allowed_origins", "site_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -293,16 +344,17 @@ class Settings(BaseSettings):
                 ) from None
         return value
 
-    @field_validator("gtts_url")
+    @field_validator("gtts_url", "voices_url")
     @classmethod
-    def _check_gtts_url(cls, value: str) -> str:
+    def _check_https_url(cls, value: str, info: ValidationInfo) -> str:
         parts = urlsplit(value)
         if parts.scheme == "https" and parts.hostname:
             return value
         if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
             return value
         raise ValueError(
-            "READER_GTTS_URL must be an https:// address (plain http only to a loopback address)"
+            f"READER_{(info.field_name or '').upper()} must be an https:// address "
+            "(plain http only to a loopback address)"
         )
 
     @field_validator("admin_token")
@@ -375,6 +427,10 @@ class Settings(BaseSettings):
         """The key prefix of ``storage_url``: empty, or ending in ``/``."""
         path = urlsplit(self.storage_url or "").path.strip("/")
         return f"{path}/" if path else ""
+
+    @property
+    def voices_dir(self) -> Path:
+        return self.data_dir / "voices"
 
     @property
     def pages_dir(self) -> Path:

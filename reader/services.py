@@ -58,12 +58,16 @@ def build_services(settings: Settings, engines: EngineChoice | None = None) -> S
     manifests = ManifestStore(settings.data_dir)
     cores = os.cpu_count() or 2
     # espeak-ng and encoding use a core each; one worker more keeps the cores busy while
-    # another waits for espeak-ng to start or for a file to reach the disk. gTTS waits on the
-    # network, bounded by its own semaphore; twice that many workers keep its slots busy
-    # while others decode and encode.
-    workers = (
-        cores + 1 if settings.engine == "espeak" else max(cores, 2 * settings.gtts_concurrency)
-    )
+    # another waits for espeak-ng to start or for a file to reach the disk. Piper is as
+    # CPU-bound, in its own processes. gTTS waits on the network, bounded by its own
+    # semaphore; twice that many workers keep its slots busy while others decode and encode.
+    first = engines.engines[0].name
+    if first == "espeak":
+        workers = cores + 1
+    elif first == "piper":
+        workers = max(cores, settings.piper_processes) + 1
+    else:
+        workers = max(cores, 2 * settings.gtts_concurrency)
     builder = Builder(
         store=store,
         lexicon=lexicon,

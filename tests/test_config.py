@@ -30,6 +30,18 @@ def test_defaults_are_the_embedded_ones(monkeypatch: pytest.MonkeyPatch) -> None
     assert settings.allowed_origins == []
 
 
+def test_an_engine_list_is_read_in_order_without_spaces(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("READER_ENGINE", " piper, gtts ,espeak")
+    settings = Settings()
+    assert settings.engine == "piper,gtts,espeak"
+    assert settings.engine_names == ("piper", "gtts", "espeak")
+
+
+def test_an_empty_piper_voice_is_the_danish_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("READER_PIPER_VOICE", "")
+    assert Settings().piper_voice == "da_DK-talesyntese-medium"
+
+
 def test_origins_are_read_as_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("READER_ALLOWED_ORIGINS", "https://www.htk.dk, https://intra.htk.dk/")
     assert Settings().allowed_origins == ["https://www.htk.dk", "https://intra.htk.dk"]
@@ -39,8 +51,13 @@ def test_origins_are_read_as_a_comma_separated_list(monkeypatch: pytest.MonkeyPa
     ("name", "value", "message"),
     [
         ("READER_ENGINE", "festival", "READER_ENGINE"),
+        ("READER_ENGINE", "piper,festival", "READER_ENGINE"),
+        ("READER_ENGINE", "piper,espeak,piper", "twice"),
+        ("READER_ENGINE", "auto,espeak", "READER_ENGINE"),
+        ("READER_PIPER_TIMEOUT", "0", "greater than 0"),
         ("READER_GTTS_URL", "http://translate.google.com/x", "READER_GTTS_URL"),
         ("READER_GTTS_URL", "ftp://127.0.0.1/x", "READER_GTTS_URL"),
+        ("READER_VOICES_URL", "http://huggingface.co/x", "READER_VOICES_URL"),
         ("READER_ADMIN_TOKEN", "short", "at least 16"),
         ("READER_ALLOWED_ORIGINS", "www.htk.dk", "READER_ALLOWED_ORIGINS"),
         ("READER_ALLOWED_ORIGINS", "https://www.htk.dk/sti", "READER_ALLOWED_ORIGINS"),

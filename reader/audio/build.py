@@ -379,6 +379,7 @@ class Builder:
                     key=clips[line.spoken].key,
                     engine=clips[line.spoken].engine,
                     degraded=clips[line.spoken].degraded,
+                    voice=clips[line.spoken].voice,
                 )
                 for line in lines
             ],

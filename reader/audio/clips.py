@@ -66,6 +66,8 @@ class Clip:
     """Made just now, by this call or by the one it waited for (False: found in the cache)."""
     sound_ms: tuple[float, float] | None = None
     """Where the sentence is heard, in ms from the clip's start (None: the whole clip)."""
+    voice: str = ""
+    """The engine's voice (``da``, or a Piper model's name)."""
 
     @property
     def duration_ms(self) -> float:
@@ -518,9 +520,10 @@ class ClipCache:
         except EngineError as error:
             raise AudioRejected("undecodable", error.message) from None
         check_clip(engine, text, audio)
+        voice = engine.identity.get("voice", "")
         sidecar = {
             "engine": engine.name,
-            "voice": engine.identity.get("voice", ""),
+            "voice": voice,
             "degraded": degraded,
             "frames": audio.frames,
             "duration_ms": round(audio.duration_ms, 3),
@@ -555,6 +558,7 @@ class ClipCache:
             degraded,
             synthesized=True,
             sound_ms=audio.sound_ms,
+            voice=voice,
         )
 
     def _load(self, key: str, degraded: bool) -> Clip | None:
@@ -579,7 +583,16 @@ class ClipCache:
         if not isinstance(frames, int) or frames < 1 or not isinstance(engine, str):
             logger.warning("ignoring clip sidecar with bad fields of %s", key)
             return None
-        return Clip(key, path, frames, engine, degraded, sound_ms=_sound(meta.get("sound_ms")))
+        voice = meta.get("voice")
+        return Clip(
+            key,
+            path,
+            frames,
+            engine,
+            degraded,
+            sound_ms=_sound(meta.get("sound_ms")),
+            voice=voice if isinstance(voice, str) else "",
+        )
 
     @contextmanager
     def _exclusive(self, key: str) -> Iterator[None]:

@@ -38,6 +38,7 @@ class ClipInfo(BaseModel):
     key: str
     engine: str
     degraded: bool
+    voice: str = ""
 
 
 class Manifest(BaseModel):
@@ -55,6 +56,13 @@ class Manifest(BaseModel):
     @property
     def engines(self) -> list[str]:
         return sorted({clip.engine for clip in self.clips})
+
+    @property
+    def voices(self) -> list[str]:
+        """Each engine with its voice, e.g. ``piper (da_DK-talesyntese-medium)``."""
+        return sorted(
+            {f"{clip.engine} ({clip.voice})" if clip.voice else clip.engine for clip in self.clips}
+        )
 
     def section(self, section_id: str) -> TrackInfo | None:
         return next((s for s in self.sections if s.id == section_id), None)

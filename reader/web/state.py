@@ -63,6 +63,7 @@ def build_state(
 ) -> AppState:
     """Blocking (it looks at the disk): call it from a worker thread."""
     services = build_services(settings, engines)
+    services.engines.warm_up()
     slugs = services.store.slugs()
     if not slugs:
         logger.warning("no pages in %s", settings.pages_dir)
