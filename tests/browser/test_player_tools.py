@@ -297,12 +297,25 @@ def test_the_compact_bar_stays_in_view_and_never_covers_the_focus(
 # 3. Shortcuts
 
 
-def test_every_shortcut_works_and_single_keys_do_nothing(sites: Sites, visit: Visit) -> None:
+@pytest.mark.parametrize(("width", "scheme"), [(1280, "light"), (320, "dark")])
+def test_every_shortcut_works_and_single_keys_do_nothing(
+    sites: Sites, visit: Visit, width: int, scheme: Scheme
+) -> None:
     page = visit.page
     doc = PageDoc(sites.reader, SLUG)
-    page.goto(f"{sites.reader}/pages/{SLUG}")
+    open_at(page, f"{sites.reader}/pages/{SLUG}", width, scheme)
     page.keyboard.press("p")
     assert page.evaluate("document.querySelectorAll('#oplaesning audio').length") == 0
+    # Typing in a text field (a host page's search box, say) never triggers the player.
+    page.evaluate(
+        "() => { const i = document.createElement('input'); i.id = 'typing';"
+        " document.querySelector('main').prepend(i); }"
+    )
+    page.focus("#typing")
+    page.keyboard.press("Alt+Shift+P")
+    page.keyboard.type("pk")
+    assert page.evaluate("document.querySelectorAll('#oplaesning audio').length") == 0
+    page.evaluate("() => document.getElementById('typing').remove()")
     page.keyboard.press("Alt+Shift+P")
     wait_until_playing(page)
     wait_for_sentence(page, doc.sentences(0))
@@ -367,13 +380,21 @@ def test_the_shortcuts_are_explained_in_the_player(sites: Sites, visit: Visit) -
 # 4. Resume
 
 
-@pytest.mark.parametrize("how", ["mouse", "keys"])
+@pytest.mark.parametrize(
+    ("how", "width", "scheme"),
+    [
+        ("mouse", 1280, "light"),
+        ("keys", 320, "dark"),
+        ("mouse", 320, "light"),
+        ("keys", 1280, "dark"),
+    ],
+)
 def test_coming_back_offers_to_go_on_from_where_the_reader_left(
-    sites: Sites, visit: Visit, how: str
+    sites: Sites, visit: Visit, how: str, width: int, scheme: Scheme
 ) -> None:
     page = visit.page
     doc = PageDoc(sites.reader, SLUG)
-    page.goto(f"{sites.reader}/pages/{SLUG}")
+    open_at(page, f"{sites.reader}/pages/{SLUG}", width, scheme)
     page.get_by_role("button", name="Få siden oplæst").click()
     wait_until_playing(page)
     left = doc.sentences(3)[4]
