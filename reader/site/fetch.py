@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import urljoin
@@ -164,7 +165,8 @@ class Fetcher:
         )
         self._lock = threading.Lock()
         self._slots: dict[str, threading.BoundedSemaphore] = {}
-        self._last_start: dict[str, float] = {}
+        self._turns: dict[str, threading.Lock] = {}
+        self._last_done: dict[str, float] = {}
 
     def close(self) -> None:
         self._client.close()
@@ -190,10 +192,12 @@ class Fetcher:
         """GET ``url``, following redirects within the allowed origins.
 
         ``etag`` / ``last_modified`` make the request conditional; ``pace`` keeps that many
-        seconds between the starts of two requests to the origin (a crawl's polite rate).
+        seconds between the end of one request to the origin and the start of the next (a
+        crawl's polite rate, robots.txt's ``Crawl-delay``): the site never sees two requests
+        closer together than that, however long each takes to arrive.
         """
         current = self.check(url)
-        deadline = time.monotonic() + self.policy.timeout
+        deadline = _Deadline(self.policy.timeout)
         for hop in range(MAX_REDIRECTS + 1):
             headers = {"Accept": ", ".join(sorted(accept)) + ", */*;q=0.1"}
             if etag:
@@ -218,12 +222,12 @@ class Fetcher:
         url: str,
         headers: dict[str, str],
         accept: Collection[str],
-        deadline: float,
+        deadline: _Deadline,
         pace: float,
     ) -> Fetched | str:
         origin = origin_of(url)
-        with self._slot(origin):
-            self._wait_turn(origin, pace)
+        with self._slot(origin), self._turn(origin, pace):
+            deadline.start()  # waiting for the turn is not the site's time
             try:
                 with self._client.stream("GET", url, headers=headers) as response:
                     return self._answer(url, response, accept, deadline)
@@ -235,7 +239,7 @@ class Fetcher:
                 raise SiteUnreachable(f"{origin} kunne ikke nås: {error}") from None
 
     def _answer(
-        self, url: str, response: httpx.Response, accept: Collection[str], deadline: float
+        self, url: str, response: httpx.Response, accept: Collection[str], deadline: _Deadline
     ) -> Fetched | str:
         status = response.status_code
         if status in (301, 302, 303, 307, 308):
@@ -257,7 +261,7 @@ class Fetcher:
         body = self._body(url, response, deadline)
         return Fetched(url, 200, body, etag, modified, content_type=kind)
 
-    def _body(self, url: str, response: httpx.Response, deadline: float) -> bytes:
+    def _body(self, url: str, response: httpx.Response, deadline: _Deadline) -> bytes:
         limit = self.policy.max_bytes
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -268,7 +272,7 @@ class Fetcher:
             size += len(chunk)
             if size > limit:
                 raise _too_large(url, limit)
-            if time.monotonic() > deadline:
+            if deadline.passed():
                 raise httpx.ReadTimeout("the whole answer took too long")
             chunks.append(chunk)
         return b"".join(chunks)
@@ -280,15 +284,44 @@ class Fetcher:
                 slot = self._slots[origin] = threading.BoundedSemaphore(self.policy.concurrency)
             return slot
 
-    def _wait_turn(self, origin: str, pace: float) -> None:
+    @contextmanager
+    def _turn(self, origin: str, pace: float) -> Iterator[None]:
+        """One paced request to ``origin`` at a time, ``pace`` seconds after the last one ended.
+
+        The end of a request (its answer read) comes after the site received it, so a gap
+        kept from there is a gap the site sees too; one kept between starts is not.
+        """
         if pace <= 0:
+            try:
+                yield
+            finally:
+                self._last_done[origin] = time.monotonic()
             return
         with self._lock:
-            now = time.monotonic()
-            start = max(now, self._last_start.get(origin, 0.0) + pace)
-            self._last_start[origin] = start
-        if start > now:
-            time.sleep(start - now)
+            turn = self._turns.setdefault(origin, threading.Lock())
+        with turn:
+            wait = self._last_done.get(origin, float("-inf")) + pace - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            try:
+                yield
+            finally:
+                self._last_done[origin] = time.monotonic()
+
+
+class _Deadline:
+    """The time one answer may take (redirects included), counted from its first request."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._at: float | None = None
+
+    def start(self) -> None:
+        if self._at is None:
+            self._at = time.monotonic() + self.seconds
+
+    def passed(self) -> bool:
+        return self._at is not None and time.monotonic() > self._at
 
 
 def _too_large(url: str, limit: int) -> PageTooLarge:

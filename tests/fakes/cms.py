@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -170,6 +171,10 @@ class FakeCMS:
             self.pages[path] = SitePage(path, topic + suffix.replace("-", " "), area, number)
         self._lock = threading.Lock()
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.arrivals: list[tuple[str, float]] = []
+        """(path, ``time.monotonic()``) of every request, as the site saw it come in."""
+        self.crawl_delay: int | None = None
+        """``Crawl-delay`` of robots.txt, in seconds; None: robots.txt asks for none."""
         self.in_flight = 0
         self.most_in_flight = 0
         """Requests for the slow page being held at once, now and at most."""
@@ -206,6 +211,11 @@ class FakeCMS:
         with self._lock:
             return [headers for seen, headers in self.requests if seen == path]
 
+    def arrived(self, path: str) -> list[float]:
+        """When each request for ``path`` came in (``time.monotonic()``), in order."""
+        with self._lock:
+            return [at for seen, at in self.arrivals if seen == path]
+
     def counts(self) -> Counter[str]:
         with self._lock:
             return Counter(path for path, _ in self.requests)
@@ -213,6 +223,7 @@ class FakeCMS:
     def forget(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.arrivals.clear()
 
     def __enter__(self) -> FakeCMS:
         self._thread.start()
@@ -234,6 +245,7 @@ class FakeCMS:
     def answer(self, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         with self._lock:
             self.requests.append((path, headers))
+            self.arrivals.append((path, time.monotonic()))
             if path in self.broken:
                 return 500, {"Content-Type": "text/plain"}, b"Intern fejl"
             page = self.pages.get(path)
@@ -249,7 +261,8 @@ class FakeCMS:
         if path == "/favicon.ico":
             return 200, {"Content-Type": "image/svg+xml"}, FAVICON
         if path == "/robots.txt":
-            text = f"User-agent: *\nDisallow: /intern/\n\nSitemap: {self.base}/sitemap.xml\n"
+            delay = "" if self.crawl_delay is None else f"Crawl-delay: {self.crawl_delay}\n"
+            text = f"User-agent: *\n{delay}Disallow: /intern/\n\nSitemap: {self.base}/sitemap.xml\n"
             return 200, {"Content-Type": "text/plain"}, text.encode()
         if path == "/sitemap.xml":
             return 200, _XML, self._index()
