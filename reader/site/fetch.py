@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import zlib
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -32,6 +33,9 @@ logger = logging.getLogger(__name__)
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 XML_TYPES = frozenset({"application/xml", "text/xml"})
 TEXT_TYPES = frozenset({"text/plain"})
+GZIP_TYPES = frozenset({"application/gzip", "application/x-gzip"})
+"""A file packed with gzip (``sitemap.xml.gz``): read unpacked, within the same size limit."""
+_GZIP_MAGIC = b"\x1f\x8b"
 MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
 
@@ -44,6 +48,7 @@ class Fetched:
     """The normalised address that answered, after redirects."""
     status: int
     body: bytes = b""
+    """Unpacked: of ``Content-Encoding: gzip``, and of a file packed with gzip."""
     etag: str | None = None
     last_modified: str | None = None
     redirected: bool = False
@@ -199,7 +204,11 @@ class Fetcher:
         current = self.check(url)
         deadline = _Deadline(self.policy.timeout)
         for hop in range(MAX_REDIRECTS + 1):
-            headers = {"Accept": ", ".join(sorted(accept)) + ", */*;q=0.1"}
+            headers = {
+                "Accept": ", ".join(sorted(accept)) + ", */*;q=0.1",
+                # Only what is unpacked here, within the size limit (see _Gunzip).
+                "Accept-Encoding": "gzip",
+            }
             if etag:
                 headers["If-None-Match"] = etag
             if last_modified:
@@ -259,22 +268,37 @@ class Fetcher:
         if kind not in accept:
             raise NotAPage(f"{url[:200]} er ikke en HTML-side ({kind or 'ukendt type'})")
         body = self._body(url, response, deadline)
+        if kind in GZIP_TYPES or (kind in XML_TYPES and body.startswith(_GZIP_MAGIC)):
+            # sitemap.xml.gz, served as a gzip file or (wrongly) as XML without an encoding
+            body = _Gunzip(url, self.policy.max_bytes).whole(body)
         return Fetched(url, 200, body, etag, modified, content_type=kind)
 
     def _body(self, url: str, response: httpx.Response, deadline: _Deadline) -> bytes:
+        """The body as sent (at most ``max_bytes``), unpacked (at most ``max_bytes`` again)."""
         limit = self.policy.max_bytes
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise _too_large(url, limit)
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        if encoding in ("gzip", "x-gzip"):
+            unpack: _Gunzip | None = _Gunzip(url, limit)
+        elif encoding in ("", "identity"):
+            unpack = None
+        else:
+            raise SiteUnreachable(
+                f"{url[:200]} er sendt i en indkodning, reader ikke læser ({encoding[:40]})"
+            )
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_bytes(_CHUNK):
+        for chunk in response.iter_raw(_CHUNK):
             size += len(chunk)
             if size > limit:
                 raise _too_large(url, limit)
             if deadline.passed():
                 raise httpx.ReadTimeout("the whole answer took too long")
-            chunks.append(chunk)
+            chunks.append(unpack.feed(chunk) if unpack else chunk)
+        if unpack:
+            unpack.finish()
         return b"".join(chunks)
 
     def _slot(self, origin: str) -> threading.BoundedSemaphore:
@@ -307,6 +331,56 @@ class Fetcher:
                 yield
             finally:
                 self._last_done[origin] = time.monotonic()
+
+
+class _Gunzip:
+    """gzip unpacked a piece at a time, never more than ``limit`` bytes of it: a small file that
+    unpacks to gigabytes (a decompression bomb) is refused when the limit is passed."""
+
+    MAX_MEMBERS = 100
+    """gzip members one after the other, as ``cat a.gz b.gz`` makes; more is no sitemap."""
+
+    def __init__(self, url: str, limit: int) -> None:
+        self.url = url
+        self.limit = limit
+        self.size = 0
+        self._members = 1
+        self._inflate = zlib.decompressobj(wbits=31)
+
+    def whole(self, data: bytes) -> bytes:
+        unpacked = self.feed(data)
+        self.finish()
+        return unpacked
+
+    def feed(self, data: bytes) -> bytes:
+        parts: list[bytes] = []
+        try:
+            while data:
+                part = self._inflate.decompress(data, self.limit - self.size + 1)
+                self.size += len(part)
+                if self.size > self.limit:
+                    raise PageTooLarge(
+                        f"{self.url[:200]} fylder mere end grænsen på {self.limit} bytes, "
+                        "når den pakkes ud"
+                    )
+                parts.append(part)
+                data = self._inflate.unconsumed_tail
+                if self._inflate.eof and self._inflate.unused_data:
+                    data = self._inflate.unused_data
+                    self._members += 1
+                    if self._members > self.MAX_MEMBERS:
+                        raise self._broken()
+                    self._inflate = zlib.decompressobj(wbits=31)
+        except zlib.error:
+            raise self._broken() from None
+        return b"".join(parts)
+
+    def finish(self) -> None:
+        if not self._inflate.eof:
+            raise self._broken()
+
+    def _broken(self) -> SiteUnreachable:
+        return SiteUnreachable(f"{self.url[:200]} er pakket med gzip, men kan ikke pakkes ud")
 
 
 class _Deadline:

@@ -13,6 +13,7 @@ and one to another origin, a 404, a 500, a slow page, a page over any sane size 
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import threading
 import time
@@ -54,6 +55,14 @@ LARGE_BYTES = 3_000_000
 UNSIZED = "/stor-side-uden-laengde"
 """As large, sent without Content-Length: only counting the bytes finds out."""
 NO_LENGTH = "X-Fake-No-Length"
+PACKED = "/sitemaps/sider.xml.gz"
+"""The pages' sitemap as a gzip file."""
+ENCODED = "/sitemaps/sider-indkodet.xml"
+"""The pages' sitemap sent with ``Content-Encoding: gzip``."""
+BOMB = "/sitemaps/bombe.xml.gz"
+"""A few kilobytes of gzip that unpack to far more than any sane size limit."""
+ENCODED_BOMB = "/sitemaps/bombe-indkodet.xml"
+BOMB_BYTES = 20_000_000
 
 
 def _slug(text: str) -> str:
@@ -304,6 +313,18 @@ class FakeCMS:
         ).encode()
 
     def _sitemap(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        if path in (PACKED, ENCODED):
+            _, _, plain = self._sitemap("/sitemaps/sider.xml")
+            if path == PACKED:
+                return 200, {"Content-Type": "application/gzip"}, gzip.compress(plain)
+            return 200, {**_XML, "Content-Encoding": "gzip"}, gzip.compress(plain)
+        if path in (BOMB, ENCODED_BOMB):
+            urlset = '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            padded = (urlset + " " * BOMB_BYTES + "</urlset>").encode()
+            packed = gzip.compress(padded, compresslevel=9)
+            if path == BOMB:
+                return 200, {"Content-Type": "application/x-gzip"}, packed
+            return 200, {**_XML, "Content-Encoding": "gzip"}, packed
         if path == "/sitemaps/sider.xml":
             listed = self.paths
         elif path == "/sitemaps/andet.xml":
