@@ -14,7 +14,7 @@ from playwright.sync_api import Page, sync_playwright
 from reader.config import Settings
 from reader.speech.engines.choice import EngineChoice
 from reader.web.app import create_app
-from tests.browser.site import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.site import CHROMIUM, CHROMIUM_ARGS, example_host_snippet
 from tests.fakes.cms import FakeCMS
 from tests.fakes.engines import ToneEngine
 from tests.web.live import serve_in_thread
@@ -38,7 +38,7 @@ def reader(site_settings: Settings, cms: FakeCMS, tmp_path: Path) -> Iterator[st
     settings = site_settings.model_copy(update={"allowed_origins": [cms.base]})
     engines = EngineChoice((ToneEngine(ms_per_char=25),), None)
     with serve_in_thread(create_app(settings, engines=engines)) as base:
-        cms.script = f'<script src="{base}/embed.js" async></script>'
+        cms.script = example_host_snippet(base)  # as docs/embed-example.html shows it
         yield base
 
 
