@@ -33,6 +33,20 @@ class InvalidSlug(ReaderError):
     title = "Siden findes ikke"
 
 
+class ReservedSlug(ReaderError):
+    """A name the API itself uses under ``/api/pages/`` (``lookup``): no page may take it."""
+
+    status_code = 409
+    title = "Navnet er reserveret"
+
+
+class SitePageManaged(ReaderError):
+    """A page read from a site by its address: it changes on the site, never through reader."""
+
+    status_code = 409
+    title = "Siden styres af webstedet"
+
+
 class ContentError(ReaderError):
     """A page file that cannot be read or extracted (empty, too large, no content)."""
 

@@ -7,6 +7,7 @@ model; everything after extraction asks this store and does not know which sourc
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,8 +15,10 @@ from typing import Protocol
 
 from reader.content.extract import extract_page
 from reader.content.models import Page
-from reader.content.slugs import SLUG_RE, check_content_slug, is_site_slug
+from reader.content.slugs import RESERVED_SLUGS, SLUG_RE, check_content_slug, is_site_slug
 from reader.errors import PageNotFound, PageTooLarge
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,7 @@ class ContentStore:
         self.site = site
         self._cache: dict[str, tuple[tuple[int, int], PageVersion]] = {}
         self._lock = threading.Lock()
+        self._warned: set[str] = set()
 
     def path(self, slug: str) -> Path:
         return self.pages_dir / f"{check_content_slug(slug)}.html"
@@ -66,11 +70,18 @@ class ContentStore:
     def content_slugs(self) -> list[str]:
         if not self.pages_dir.is_dir():
             return []
-        return sorted(
+        found = sorted(
             p.stem
             for p in self.pages_dir.glob("*.html")
             if p.is_file() and SLUG_RE.fullmatch(p.stem)
         )
+        for slug in RESERVED_SLUGS.intersection(found) - self._warned:
+            # Its address is a route of reader's own: the page could never be reached.
+            logger.warning(
+                "%s/%s.html is not read: %r is a reserved name", self.pages_dir, slug, slug
+            )
+            self._warned.add(slug)
+        return [slug for slug in found if slug not in RESERVED_SLUGS]
 
     def load(self, slug: str) -> Page:
         return self.version(slug).page

@@ -16,7 +16,7 @@ from urllib.robotparser import RobotFileParser
 
 from reader.errors import ReaderError
 from reader.site.errors import SiteGone, SiteRefused
-from reader.site.fetch import HTML_TYPES, TEXT_TYPES, XML_TYPES, Fetched
+from reader.site.fetch import GZIP_TYPES, HTML_TYPES, TEXT_TYPES, XML_TYPES, Fetched
 from reader.site.service import Lookup, SiteReader
 from reader.site.urls import origin_of
 
@@ -31,6 +31,9 @@ MAX_PAGES = 50_000
 Outcome = str
 """``new``, ``changed``, ``unchanged``, ``refused`` or ``failed``."""
 OUTCOMES = ("new", "changed", "unchanged", "refused", "failed")
+
+SITEMAP_TYPES = XML_TYPES | GZIP_TYPES
+"""``sitemap.xml``, and ``sitemap.xml.gz`` (the fetcher unpacks it)."""
 
 Progress = Callable[[int, int], None]
 
@@ -56,7 +59,7 @@ class Crawler:
 
     def crawl(self, url: str, progress: Progress | None = None) -> CrawlReport:
         report = CrawlReport()
-        start = self.site.fetcher.get(url, accept=HTML_TYPES | XML_TYPES)
+        start = self.site.fetcher.get(url, accept=HTML_TYPES | SITEMAP_TYPES)
         if _kind(start) == "html":
             addresses = [start.url]
         else:
@@ -116,7 +119,7 @@ class Crawler:
                     if address in seen_maps or len(seen_maps) >= MAX_SITEMAPS:
                         continue
                     seen_maps.add(address)
-                    pending.append(self.site.fetcher.get(address, accept=XML_TYPES))
+                    pending.append(self.site.fetcher.get(address, accept=SITEMAP_TYPES))
                 elif len(found) < MAX_PAGES:
                     found.setdefault(address)
         return list(found)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Collection, Iterable
+import zlib
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import urljoin
@@ -31,6 +33,9 @@ logger = logging.getLogger(__name__)
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 XML_TYPES = frozenset({"application/xml", "text/xml"})
 TEXT_TYPES = frozenset({"text/plain"})
+GZIP_TYPES = frozenset({"application/gzip", "application/x-gzip"})
+"""A file packed with gzip (``sitemap.xml.gz``): read unpacked, within the same size limit."""
+_GZIP_MAGIC = b"\x1f\x8b"
 MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
 
@@ -43,6 +48,7 @@ class Fetched:
     """The normalised address that answered, after redirects."""
     status: int
     body: bytes = b""
+    """Unpacked: of ``Content-Encoding: gzip``, and of a file packed with gzip."""
     etag: str | None = None
     last_modified: str | None = None
     redirected: bool = False
@@ -164,7 +170,8 @@ class Fetcher:
         )
         self._lock = threading.Lock()
         self._slots: dict[str, threading.BoundedSemaphore] = {}
-        self._last_start: dict[str, float] = {}
+        self._turns: dict[str, threading.Lock] = {}
+        self._last_done: dict[str, float] = {}
 
     def close(self) -> None:
         self._client.close()
@@ -190,12 +197,18 @@ class Fetcher:
         """GET ``url``, following redirects within the allowed origins.
 
         ``etag`` / ``last_modified`` make the request conditional; ``pace`` keeps that many
-        seconds between the starts of two requests to the origin (a crawl's polite rate).
+        seconds between the end of one request to the origin and the start of the next (a
+        crawl's polite rate, robots.txt's ``Crawl-delay``): the site never sees two requests
+        closer together than that, however long each takes to arrive.
         """
         current = self.check(url)
-        deadline = time.monotonic() + self.policy.timeout
+        deadline = _Deadline(self.policy.timeout)
         for hop in range(MAX_REDIRECTS + 1):
-            headers = {"Accept": ", ".join(sorted(accept)) + ", */*;q=0.1"}
+            headers = {
+                "Accept": ", ".join(sorted(accept)) + ", */*;q=0.1",
+                # Only what is unpacked here, within the size limit (see _Gunzip).
+                "Accept-Encoding": "gzip",
+            }
             if etag:
                 headers["If-None-Match"] = etag
             if last_modified:
@@ -218,12 +231,12 @@ class Fetcher:
         url: str,
         headers: dict[str, str],
         accept: Collection[str],
-        deadline: float,
+        deadline: _Deadline,
         pace: float,
     ) -> Fetched | str:
         origin = origin_of(url)
-        with self._slot(origin):
-            self._wait_turn(origin, pace)
+        with self._slot(origin), self._turn(origin, pace):
+            deadline.start()  # waiting for the turn is not the site's time
             try:
                 with self._client.stream("GET", url, headers=headers) as response:
                     return self._answer(url, response, accept, deadline)
@@ -235,7 +248,7 @@ class Fetcher:
                 raise SiteUnreachable(f"{origin} kunne ikke nås: {error}") from None
 
     def _answer(
-        self, url: str, response: httpx.Response, accept: Collection[str], deadline: float
+        self, url: str, response: httpx.Response, accept: Collection[str], deadline: _Deadline
     ) -> Fetched | str:
         status = response.status_code
         if status in (301, 302, 303, 307, 308):
@@ -255,22 +268,37 @@ class Fetcher:
         if kind not in accept:
             raise NotAPage(f"{url[:200]} er ikke en HTML-side ({kind or 'ukendt type'})")
         body = self._body(url, response, deadline)
+        if kind in GZIP_TYPES or (kind in XML_TYPES and body.startswith(_GZIP_MAGIC)):
+            # sitemap.xml.gz, served as a gzip file or (wrongly) as XML without an encoding
+            body = _Gunzip(url, self.policy.max_bytes).whole(body)
         return Fetched(url, 200, body, etag, modified, content_type=kind)
 
-    def _body(self, url: str, response: httpx.Response, deadline: float) -> bytes:
+    def _body(self, url: str, response: httpx.Response, deadline: _Deadline) -> bytes:
+        """The body as sent (at most ``max_bytes``), unpacked (at most ``max_bytes`` again)."""
         limit = self.policy.max_bytes
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise _too_large(url, limit)
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        if encoding in ("gzip", "x-gzip"):
+            unpack: _Gunzip | None = _Gunzip(url, limit)
+        elif encoding in ("", "identity"):
+            unpack = None
+        else:
+            raise SiteUnreachable(
+                f"{url[:200]} er sendt i en indkodning, reader ikke læser ({encoding[:40]})"
+            )
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_bytes(_CHUNK):
+        for chunk in response.iter_raw(_CHUNK):
             size += len(chunk)
             if size > limit:
                 raise _too_large(url, limit)
-            if time.monotonic() > deadline:
+            if deadline.passed():
                 raise httpx.ReadTimeout("the whole answer took too long")
-            chunks.append(chunk)
+            chunks.append(unpack.feed(chunk) if unpack else chunk)
+        if unpack:
+            unpack.finish()
         return b"".join(chunks)
 
     def _slot(self, origin: str) -> threading.BoundedSemaphore:
@@ -280,15 +308,94 @@ class Fetcher:
                 slot = self._slots[origin] = threading.BoundedSemaphore(self.policy.concurrency)
             return slot
 
-    def _wait_turn(self, origin: str, pace: float) -> None:
+    @contextmanager
+    def _turn(self, origin: str, pace: float) -> Iterator[None]:
+        """One paced request to ``origin`` at a time, ``pace`` seconds after the last one ended.
+
+        The end of a request (its answer read) comes after the site received it, so a gap
+        kept from there is a gap the site sees too; one kept between starts is not.
+        """
         if pace <= 0:
+            try:
+                yield
+            finally:
+                self._last_done[origin] = time.monotonic()
             return
         with self._lock:
-            now = time.monotonic()
-            start = max(now, self._last_start.get(origin, 0.0) + pace)
-            self._last_start[origin] = start
-        if start > now:
-            time.sleep(start - now)
+            turn = self._turns.setdefault(origin, threading.Lock())
+        with turn:
+            wait = self._last_done.get(origin, float("-inf")) + pace - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            try:
+                yield
+            finally:
+                self._last_done[origin] = time.monotonic()
+
+
+class _Gunzip:
+    """gzip unpacked a piece at a time, never more than ``limit`` bytes of it: a small file that
+    unpacks to gigabytes (a decompression bomb) is refused when the limit is passed."""
+
+    MAX_MEMBERS = 100
+    """gzip members one after the other, as ``cat a.gz b.gz`` makes; more is no sitemap."""
+
+    def __init__(self, url: str, limit: int) -> None:
+        self.url = url
+        self.limit = limit
+        self.size = 0
+        self._members = 1
+        self._inflate = zlib.decompressobj(wbits=31)
+
+    def whole(self, data: bytes) -> bytes:
+        unpacked = self.feed(data)
+        self.finish()
+        return unpacked
+
+    def feed(self, data: bytes) -> bytes:
+        parts: list[bytes] = []
+        try:
+            while data:
+                part = self._inflate.decompress(data, self.limit - self.size + 1)
+                self.size += len(part)
+                if self.size > self.limit:
+                    raise PageTooLarge(
+                        f"{self.url[:200]} fylder mere end grænsen på {self.limit} bytes, "
+                        "når den pakkes ud"
+                    )
+                parts.append(part)
+                data = self._inflate.unconsumed_tail
+                if self._inflate.eof and self._inflate.unused_data:
+                    data = self._inflate.unused_data
+                    self._members += 1
+                    if self._members > self.MAX_MEMBERS:
+                        raise self._broken()
+                    self._inflate = zlib.decompressobj(wbits=31)
+        except zlib.error:
+            raise self._broken() from None
+        return b"".join(parts)
+
+    def finish(self) -> None:
+        if not self._inflate.eof:
+            raise self._broken()
+
+    def _broken(self) -> SiteUnreachable:
+        return SiteUnreachable(f"{self.url[:200]} er pakket med gzip, men kan ikke pakkes ud")
+
+
+class _Deadline:
+    """The time one answer may take (redirects included), counted from its first request."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._at: float | None = None
+
+    def start(self) -> None:
+        if self._at is None:
+            self._at = time.monotonic() + self.seconds
+
+    def passed(self) -> bool:
+        return self._at is not None and time.monotonic() > self._at
 
 
 def _too_large(url: str, limit: int) -> PageTooLarge:

@@ -124,6 +124,12 @@ async def _page_bytes(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+_MANAGED = (
+    "A page read from a site by its address (changed on the site, fetched again from there), "
+    "or a name reader's own routes use (lookup)"
+)
+
+
 @router.put(
     "/pages/{slug}",
     response_model=Published,
@@ -131,11 +137,13 @@ async def _page_bytes(request: Request, limit: int) -> bytes:
         201: {"model": Published, "description": "A new page"},
         **failures(
             404,
+            409,
             413,
             422,
             503,
             described={
                 404: "Not a valid page slug",
+                409: _MANAGED,
                 413: "Over READER_MAX_PAGE_BYTES",
                 422: "Not a page that can be read aloud",
             },
@@ -160,7 +168,11 @@ async def put_page(
     return published
 
 
-@router.delete("/pages/{slug}", response_model=Deleted, responses=failures(404, 422, 503))
+@router.delete(
+    "/pages/{slug}",
+    response_model=Deleted,
+    responses=failures(404, 409, 422, 503, described={409: _MANAGED}),
+)
 def delete_page(slug: SlugDep, service: EditorDep, editor: SignedInDep) -> Deleted:
     """Remove the page; its last version is kept, so a rollback brings it back."""
     return service.delete(slug, editor)
@@ -173,7 +185,9 @@ def versions(slug: SlugDep, service: EditorDep) -> list[Version]:
 
 
 @router.post(
-    "/pages/{slug}/rollback", response_model=RolledBack, responses=failures(400, 404, 422, 503)
+    "/pages/{slug}/rollback",
+    response_model=RolledBack,
+    responses=failures(400, 404, 409, 422, 503, described={409: _MANAGED}),
 )
 def rollback(
     slug: SlugDep,

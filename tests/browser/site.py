@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 
@@ -43,6 +44,15 @@ ALL_SLUGS = [*REAL_SLUGS, SAMPLE_SLUG]
 EXAMPLE = REPO / "docs" / "embed-example.html"
 EXAMPLE_READER = "http://127.0.0.1:8000"
 """The reader's address as written in the example host page."""
+
+
+def example_host_snippet(reader_url: str) -> str:
+    """The markup the example page tells a site to put on each of its own pages (host mode),
+    pointed at ``reader_url``."""
+    soup = BeautifulSoup(EXAMPLE.read_text(encoding="utf-8"), "html.parser")
+    shown = [code.get_text() for code in soup.select("pre code") if "embed.js" in code.get_text()]
+    assert len(shown) == 1, shown
+    return shown[0].strip().replace(EXAMPLE_READER, reader_url)
 
 
 @contextmanager

@@ -13,8 +13,10 @@ and one to another origin, a 404, a 500, a slow page, a page over any sane size 
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -53,6 +55,14 @@ LARGE_BYTES = 3_000_000
 UNSIZED = "/stor-side-uden-laengde"
 """As large, sent without Content-Length: only counting the bytes finds out."""
 NO_LENGTH = "X-Fake-No-Length"
+PACKED = "/sitemaps/sider.xml.gz"
+"""The pages' sitemap as a gzip file."""
+ENCODED = "/sitemaps/sider-indkodet.xml"
+"""The pages' sitemap sent with ``Content-Encoding: gzip``."""
+BOMB = "/sitemaps/bombe.xml.gz"
+"""A few kilobytes of gzip that unpack to far more than any sane size limit."""
+ENCODED_BOMB = "/sitemaps/bombe-indkodet.xml"
+BOMB_BYTES = 20_000_000
 
 
 def _slug(text: str) -> str:
@@ -170,6 +180,10 @@ class FakeCMS:
             self.pages[path] = SitePage(path, topic + suffix.replace("-", " "), area, number)
         self._lock = threading.Lock()
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.arrivals: list[tuple[str, float]] = []
+        """(path, ``time.monotonic()``) of every request, as the site saw it come in."""
+        self.crawl_delay: int | None = None
+        """``Crawl-delay`` of robots.txt, in seconds; None: robots.txt asks for none."""
         self.in_flight = 0
         self.most_in_flight = 0
         """Requests for the slow page being held at once, now and at most."""
@@ -206,6 +220,11 @@ class FakeCMS:
         with self._lock:
             return [headers for seen, headers in self.requests if seen == path]
 
+    def arrived(self, path: str) -> list[float]:
+        """When each request for ``path`` came in (``time.monotonic()``), in order."""
+        with self._lock:
+            return [at for seen, at in self.arrivals if seen == path]
+
     def counts(self) -> Counter[str]:
         with self._lock:
             return Counter(path for path, _ in self.requests)
@@ -213,6 +232,7 @@ class FakeCMS:
     def forget(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.arrivals.clear()
 
     def __enter__(self) -> FakeCMS:
         self._thread.start()
@@ -234,6 +254,7 @@ class FakeCMS:
     def answer(self, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         with self._lock:
             self.requests.append((path, headers))
+            self.arrivals.append((path, time.monotonic()))
             if path in self.broken:
                 return 500, {"Content-Type": "text/plain"}, b"Intern fejl"
             page = self.pages.get(path)
@@ -249,7 +270,8 @@ class FakeCMS:
         if path == "/favicon.ico":
             return 200, {"Content-Type": "image/svg+xml"}, FAVICON
         if path == "/robots.txt":
-            text = f"User-agent: *\nDisallow: /intern/\n\nSitemap: {self.base}/sitemap.xml\n"
+            delay = "" if self.crawl_delay is None else f"Crawl-delay: {self.crawl_delay}\n"
+            text = f"User-agent: *\n{delay}Disallow: /intern/\n\nSitemap: {self.base}/sitemap.xml\n"
             return 200, {"Content-Type": "text/plain"}, text.encode()
         if path == "/sitemap.xml":
             return 200, _XML, self._index()
@@ -291,6 +313,18 @@ class FakeCMS:
         ).encode()
 
     def _sitemap(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        if path in (PACKED, ENCODED):
+            _, _, plain = self._sitemap("/sitemaps/sider.xml")
+            if path == PACKED:
+                return 200, {"Content-Type": "application/gzip"}, gzip.compress(plain)
+            return 200, {**_XML, "Content-Encoding": "gzip"}, gzip.compress(plain)
+        if path in (BOMB, ENCODED_BOMB):
+            urlset = '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            padded = (urlset + " " * BOMB_BYTES + "</urlset>").encode()
+            packed = gzip.compress(padded, compresslevel=9)
+            if path == BOMB:
+                return 200, {"Content-Type": "application/x-gzip"}, packed
+            return 200, {**_XML, "Content-Encoding": "gzip"}, packed
         if path == "/sitemaps/sider.xml":
             listed = self.paths
         elif path == "/sitemaps/andet.xml":

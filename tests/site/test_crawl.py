@@ -75,6 +75,7 @@ def test_a_recrawl_of_an_unchanged_site_costs_no_extraction_and_no_engine_call(
     for path in cms.paths:
         asked = cms.seen(path)
         assert sum("if-none-match" in request for request in asked) == 1
+        assert sum("if-modified-since" in request for request in asked) == 1
         assert len(asked) == (2 if path == cms.paths[0] else 1)
 
 

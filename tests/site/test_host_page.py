@@ -14,7 +14,7 @@ from playwright.sync_api import Page, sync_playwright
 from reader.config import Settings
 from reader.speech.engines.choice import EngineChoice
 from reader.web.app import create_app
-from tests.browser.site import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.site import CHROMIUM, CHROMIUM_ARGS, example_host_snippet
 from tests.fakes.cms import FakeCMS
 from tests.fakes.engines import ToneEngine
 from tests.web.live import serve_in_thread
@@ -38,7 +38,7 @@ def reader(site_settings: Settings, cms: FakeCMS, tmp_path: Path) -> Iterator[st
     settings = site_settings.model_copy(update={"allowed_origins": [cms.base]})
     engines = EngineChoice((ToneEngine(ms_per_char=25),), None)
     with serve_in_thread(create_app(settings, engines=engines)) as base:
-        cms.script = f'<script src="{base}/embed.js" async></script>'
+        cms.script = example_host_snippet(base)  # as docs/embed-example.html shows it
         yield base
 
 
@@ -77,9 +77,14 @@ def test_the_script_reads_the_host_page_and_marks_its_sentences_there(
     page.on("console", lambda msg: warnings.append(msg.text) if msg.type == "warning" else None)
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     path = cms.paths[12]
+    script, cms.script = cms.script, ""
+    # The page as it is without reader, to measure what reader moves (at another address, so
+    # the browser's cache does not keep it for the page with the script).
+    page.goto(cms.url(path) + "?uden-reader")
+    before = page.evaluate("() => document.documentElement.scrollHeight")
+    cms.script = script
     page.goto(cms.url(path))
     page.wait_for_selector("[data-reader-sentence]", state="attached")
-    before = page.evaluate("() => document.documentElement.scrollHeight")
     host_sheets = page.evaluate("() => document.styleSheets.length")
 
     focus_the_button(page)

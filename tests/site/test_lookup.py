@@ -248,4 +248,4 @@ async def test_editors_regenerate_a_site_page_like_any_other(
         refused = await client.put(f"/api/pages/{slug}", content=b"<h1>x</h1>", headers=AUTH)
     assert job["state"] == "done", job
     assert document["audio"]["state"] == "fresh"
-    assert refused.status_code == 404 and "webstedet" in refused.json()["error"]["message"]
+    assert refused.status_code == 409 and "webstedet" in refused.json()["error"]["message"]

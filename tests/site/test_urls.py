@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reader.content.slugs import SLUG_RE, check_content_slug, check_slug, is_site_slug
-from reader.errors import InvalidSlug
+from reader.errors import SitePageManaged
 from reader.site.errors import SiteRefused
 from reader.site.urls import normalise, slug_of
 
@@ -67,7 +67,7 @@ def test_a_site_slug_is_readable_stable_and_apart_from_every_content_slug() -> N
     assert slug == slug_of(normalise("HTTPS://www.htk.dk:443/borger/affald-og-genbrug#top"))
     assert is_site_slug(slug) and check_slug(slug) == slug
     assert not SLUG_RE.fullmatch(slug)
-    with pytest.raises(InvalidSlug):
+    with pytest.raises(SitePageManaged):
         check_content_slug(slug)
 
 
