@@ -42,15 +42,26 @@ def reader_environment(service: dict[str, Any]) -> dict[str, str]:
     return {str(name): str(value) for name, value in environment.items()}
 
 
+def command_of(name: str) -> list[str]:
+    """What the service runs: its own command, or the command of the image it is built as."""
+    service = services()[name]
+    if "command" in service:
+        return [str(part) for part in service["command"]]
+    dockerfile = (DEPLOY / service["build"]["context"] / service["build"]["dockerfile"]).read_text()
+    found = re.findall(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE)
+    assert found, f"{name} runs the image's command, and the Dockerfile has none"
+    return [str(part) for part in json.loads(found[-1])]
+
+
 def test_it_runs_redis_the_store_two_replicas_and_nginx() -> None:
     assert set(services()) == {"redis", "seaweedfs", "nginx", *WEB}
     for name in WEB:
-        assert services()[name]["command"][:2] == ["reader", "serve"]
+        assert command_of(name)[:2] == ["reader", "serve"]
 
 
 @pytest.mark.parametrize("name", WEB)
 def test_every_reader_command_it_runs_is_one_reader_has(name: str) -> None:
-    command = services()[name]["command"]
+    command = command_of(name)
     assert command[0] == "reader"
     build_parser().parse_args(command[1:])  # exits (SystemExit) on an unknown command or option
 
@@ -187,7 +198,7 @@ def test_the_nginx_config_it_mounts_is_the_one_it_runs_and_names_the_replicas() 
     assert upstream is not None
     assert re.findall(r"server ([\w.-]+):8000", upstream.group(1)) == WEB
     for name in WEB:
-        assert services()[name]["command"][-2:] == ["--port", "8000"]
+        assert command_of(name)[-2:] == ["--port", "8000"]
     cache = re.search(r"proxy_cache_path (\S+)", text)
     assert cache is not None
     volume_targets = [v.split(":")[1] for v in services()["nginx"]["volumes"]]
