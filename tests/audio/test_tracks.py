@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 import json
-import os
 import struct
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -47,9 +45,9 @@ from tests.audio.media import (
     probe_duration_ms,
     probe_stream,
 )
-from tests.conftest import REPO
 from tests.fakes.engines import ToneEngine
 from tests.fakes.google import FakeGoogle
+from tests.web.server import run_reader
 
 PAGE = [
     ["Politik for grønne områder"],
@@ -316,16 +314,7 @@ def test_the_seed_pages_read_by_espeak_ng_keep_true_peaks_under_the_ceiling(
 ) -> None:
     # Real sentences limited hard by the normaliser are where MP3 encoding lifts peaks most.
     data_dir = tmp_path / "var"
-    env = {**os.environ, "READER_CONTENT_DIR": str(content_dir), "READER_DATA_DIR": str(data_dir)}
-    env["READER_ENGINE"] = "espeak"
-    subprocess.run(
-        [sys.executable, "-m", "reader", "build"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        timeout=600,
-        check=True,
-    )
+    run_reader(content_dir, data_dir, "build", env={"READER_ENGINE": "espeak"})
     manifests = sorted((data_dir / "manifests").glob("*.json"))
     assert len(manifests) == 2
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -12,7 +9,7 @@ import httpx
 import pytest
 
 from tests.fakes.google import FakeGoogle, Reply, Status
-from tests.web.server import REPO, reader_server
+from tests.web.server import reader_server, run_reader
 
 pytestmark = pytest.mark.slow
 
@@ -42,17 +39,8 @@ def wait_for(condition: str, check: object) -> None:
 
 
 def reader_status(content_dir: Path, data_dir: Path) -> str:
-    env = {"READER_CONTENT_DIR": str(content_dir), "READER_DATA_DIR": str(data_dir)}
-    done = subprocess.run(
-        [sys.executable, "-m", "reader", "status"],
-        cwd=REPO,
-        env={**os.environ, **env},  # the same engines as the server: auto, the fake's URL
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return done.stdout
+    # The same engines as the server: auto, the fake's URL (from the environment).
+    return run_reader(content_dir, data_dir, "status")
 
 
 def test_degraded_pages_become_fresh_once_google_answers_again(

@@ -26,6 +26,28 @@ def free_port() -> int:
         return port
 
 
+def run_reader(
+    content_dir: Path, data_dir: Path, *args: str, env: Mapping[str, str] | None = None
+) -> str:
+    """``python -m reader ARGS`` on these directories, as an operator runs it (``env`` adds
+    READER_* settings); what it printed. A non-zero exit fails the test."""
+    done = subprocess.run(
+        [sys.executable, "-m", "reader", *args],
+        cwd=REPO,
+        env={
+            **os.environ,
+            "READER_CONTENT_DIR": str(content_dir),
+            "READER_DATA_DIR": str(data_dir),
+            **(env or {}),
+        },
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    return done.stdout
+
+
 @contextmanager
 def reader_server(
     content_dir: Path, data_dir: Path, env: Mapping[str, str] | None = None

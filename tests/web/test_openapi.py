@@ -4,9 +4,6 @@ and with bodies that match its schemas. Run against ``reader serve`` on a loopba
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.web.pages import REAL_SLUGS
-from tests.web.server import REPO, reader_server
+from tests.web.server import reader_server, run_reader
 
 SLUG = REAL_SLUGS[1]
 TOKEN = "redaktionens-proevenoegle-0123456789"
@@ -59,18 +56,7 @@ def served(content_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("READER_ENGINE", "espeak")
     # The audio is made first: a listener's request for audio being made waits for it, and on
     # a busy machine that is a 503 (a "server error" to the fuzzer) or a client timeout.
-    subprocess.run(
-        [sys.executable, "-m", "reader", "build"],
-        cwd=REPO,
-        env={
-            **os.environ,
-            "READER_CONTENT_DIR": str(content_dir),
-            "READER_DATA_DIR": str(tmp_path / "var"),
-        },
-        capture_output=True,
-        timeout=600,
-        check=True,
-    )
+    run_reader(content_dir, tmp_path / "var", "build")
     with reader_server(content_dir, tmp_path / "var") as base_url:
         yield base_url
 
