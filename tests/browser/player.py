@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 PLAYING = "[...document.querySelectorAll('#oplaesning audio')].find((audio) => !audio.paused)"
 CURRENT = "document.querySelector('main [aria-current=\"true\"]')"
@@ -126,3 +127,20 @@ class PageDoc:
 
 def js(value: object) -> str:
     return json.dumps(value)
+
+
+AT_END = "() => window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 2"
+
+
+def scroll_to_the_end(page: Page, x: float = 640, y: float = 300) -> None:
+    """Wheel down as a reader does, more than once if a scroll still under way (the last
+    sentence being brought into view) ate the first turn of the wheel."""
+    page.mouse.move(x, y)
+    for _ in range(8):
+        page.mouse.wheel(0, 20000)
+        try:
+            page.wait_for_function(AT_END, timeout=5000)
+            return
+        except PlaywrightTimeoutError:
+            continue
+    raise AssertionError("the page never reached its end under the wheel")

@@ -12,6 +12,7 @@ from tests.browser.conftest import Sites, Visit
 from tests.browser.player import (
     IN_VIEW,
     PageDoc,
+    scroll_to_the_end,
     state,
     wait_for_another_sentence,
     wait_for_sentence,
@@ -50,11 +51,7 @@ def test_a_reader_who_turned_following_off_is_left_where_they_scroll(
     follow.click()
     assert follow.get_attribute("aria-pressed") == "false"
     assert page.evaluate("JSON.parse(localStorage.getItem('reader.view')).follow") is False
-    page.mouse.move(640, 400)
-    page.mouse.wheel(0, 5000)
-    page.wait_for_function(
-        "() => window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 2"
-    )
+    scroll_to_the_end(page, y=400)
     away = state(page)["scrollY"]
     for _ in range(2):
         wait_for_another_sentence(page, state(page)["sentence"])

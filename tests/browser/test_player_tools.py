@@ -17,6 +17,7 @@ from tests.browser.player import (
     PageDoc,
     focused,
     js,
+    scroll_to_the_end,
     state,
     tab_to,
     wait_for_another_sentence,
@@ -47,7 +48,6 @@ SPEECH = (
 PICK_SAID = "document.querySelector('.rp-pick [role=\"status\"]').textContent"
 DOCK = "document.querySelector('#oplaesning .rp-dock')"
 NO_SIDEWAYS = "() => document.documentElement.scrollWidth <= window.innerWidth"
-AT_END = "() => window.scrollY + window.innerHeight >= document.documentElement.scrollHeight - 2"
 # The focused element's box and the compact bar's top, in window coordinates.
 FOCUS_AND_DOCK = f"""() => {{
   const box = document.activeElement.getBoundingClientRect();
@@ -250,9 +250,8 @@ def test_the_compact_bar_stays_in_view_and_never_covers_the_focus(
     )
     page.keyboard.press("Enter")  # following off: the page stays where the reader scrolls
     assert follow["tag"] == "button"
-    page.mouse.move(width / 2, 300)
-    page.mouse.wheel(0, 20000)
-    page.wait_for_function(AT_END)
+    page.wait_for_function("() => document.activeElement.getAttribute('aria-pressed') === 'false'")
+    scroll_to_the_end(page, x=width / 2)
     pause = page.locator("#oplaesning .rp-dock").get_by_role("button", name="Sæt på pause")
     pause.wait_for()
     assert pause.is_visible() and pause.bounding_box() is not None
