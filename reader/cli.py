@@ -324,6 +324,9 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     return EXIT_FAILURE if plan.problems else 0
 
 
+_ENGINE_NAMES = {"gtts": "gTTS", "piper": "Piper", "espeak": "espeak-ng"}
+
+
 def _upgrade_line(data_dir: Path) -> str | None:
     """What ``reader serve`` last said about making degraded audio again (None: never ran)."""
     from reader.audio.upgrade import read_status
@@ -333,12 +336,14 @@ def _upgrade_line(data_dir: Path) -> str | None:
         return None
     state, at = report.get("state"), report.get("at")
     pending, done = report.get("degraded_pages"), report.get("upgraded_pages")
+    engine = str(report.get("engine", "gtts"))  # reports written before the name was kept
     if state == "upgrading":
         now = f", now {report['slug']}" if report.get("slug") else ""
         return f"upgrade of degraded audio: upgrading, {pending} pages left{now} (at {at})"
     if state == "waiting":
         return (
-            f"upgrade of degraded audio: waiting for gTTS, {pending} pages left, next try in "
+            f"upgrade of degraded audio: waiting for {_ENGINE_NAMES.get(engine, engine)}, "
+            f"{pending} pages left, next try in "
             f"{report.get('next_try_s')} s (at {at})"
         )
     return f"upgrade of degraded audio: nothing to do, {done} pages upgraded (at {at})"

@@ -131,6 +131,7 @@ class Upgrader:
             "degraded_pages": pending,
             "upgraded_pages": self.upgraded,
             "next_try_s": round(next_try, 1),
+            "engine": self.builder.clips.engines[0].name,
             "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
         try:
