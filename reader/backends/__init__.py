@@ -1,11 +1,12 @@
 """What one reader process shares with others, picked in one place from the settings.
 
 Embedded (the default): locks and the rate limit live in this process, clips, tracks and the
-editors' jobs in the data directory. With ``READER_REDIS_URL``: locks, the rate limit and the
-jobs live in Redis, shared by every replica. With ``READER_STORAGE_URL=s3://…``: clips and
-tracks live in an S3-compatible store, with a local copy under the data directory. The rest of
-the code sees only the small interfaces below; no module outside this package knows which is
-in use.
+editors' jobs in the data directory, and this process watches the content files. With
+``READER_REDIS_URL``: locks, the rate limit and the jobs live in Redis, shared by every
+replica, and one replica at a time (the lead) watches the content files they share. With
+``READER_STORAGE_URL=s3://…``: clips and tracks live in an S3-compatible store, with a local
+copy under the data directory. The rest of the code sees only the small interfaces below; no
+module outside this package knows which is in use.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from reader.backends.baseline import ContentBaseline, LocalBaseline, RedisBaseline, lead_ttl
 from reader.backends.blobs import BlobStore, CachedBlobs, FileBlobs, S3Blobs
 from reader.backends.locks import KeyLocks, LocalLocks, RedisLocks
 from reader.backends.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -40,10 +42,13 @@ class Backends:
     """Section and page tracks, by ``<hash>.mp3``."""
     jobs: JobStore
     """The editors' regeneration jobs, their state and progress."""
+    content: ContentBaseline
+    """The content files as last looked at, and whether this process looks."""
     description: str
     """Which backends, for the log (never a secret)."""
 
     def close(self) -> None:
+        self.content.close()
         self.locks.close()
 
 
@@ -54,11 +59,13 @@ def build_backends(settings: Settings) -> Backends:
     locks: KeyLocks
     limiter: RateLimiter
     jobs: JobStore
+    content: ContentBaseline
     if settings.redis_url is None:
         locks = LocalLocks()
         limiter = MemoryRateLimiter(per_minute=settings.speak_per_minute)
         jobs = FileJobStore(settings.data_dir)
-        parts.append("locks, rate limit and jobs in this process")
+        content = LocalBaseline()
+        parts.append("locks, rate limit, jobs and content watch in this process")
     else:
         from reader.backends._redis import connect
 
@@ -69,7 +76,9 @@ def build_backends(settings: Settings) -> Backends:
             url, per_minute=settings.speak_per_minute, timeout=settings.backend_timeout
         )
         jobs = RedisJobStore(client)
-        parts.append("locks, rate limit and jobs in redis")
+        ttl = lead_ttl(settings.watch_interval, settings.backend_timeout)
+        content = RedisBaseline(client, locks, ttl=ttl)
+        parts.append("locks, rate limit, jobs and the content watch's lead in redis")
     clips: BlobStore
     tracks: BlobStore
     local_clips = FileBlobs(settings.data_dir / "clips")
@@ -93,6 +102,7 @@ def build_backends(settings: Settings) -> Backends:
         clips=clips,
         tracks=tracks,
         jobs=jobs,
+        content=content,
         description="; ".join(parts),
     )
 

@@ -121,6 +121,7 @@ class EditorService:
             settings.lexicon_path,
             self.on_disk,
             interval=settings.watch_interval,
+            baseline=services.backends.content,
         )
 
     @classmethod
