@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from reader.backends._redis import unavailable
@@ -35,21 +36,31 @@ HOLD_WAIT = 10.0
 """Seconds a write of a content file waits for a look in progress on another replica."""
 
 
+@dataclass
+class Known:
+    """The digests by name (``page:<file>``, ``lexicon``) as a holder sees and changes them."""
+
+    digests: dict[str, str] = field(default_factory=dict)
+    lost: bool = False
+    """None are kept (Redis restarted empty): the files as they are now are the starting
+    point again, or every file would count as added."""
+
+
 def lead_ttl(interval: float, timeout: float) -> float:
     """Seconds the lead lives after its holder's last look at the files."""
     return max(LEAD_LOOKS * interval, 2 * timeout)
 
 
 class ContentBaseline(Protocol):
-    """The files' digests by name (``page:<file>``, ``lexicon``), and the lead."""
+    """The files' digests, and the lead."""
 
     def leads(self) -> bool:
         """Whether this process is the one that looks (taking or renewing the lead)."""
         ...
 
-    def hold(self) -> AbstractContextManager[dict[str, str]]:
+    def hold(self) -> AbstractContextManager[Known]:
         """The digests, for this process alone until the block ends; what the block changes in
-        the dict is kept. ``BackendUnavailable`` when they cannot be read."""
+        them is kept. ``BackendUnavailable`` when they cannot be read."""
         ...
 
     def close(self) -> None: ...
@@ -60,15 +71,15 @@ class LocalBaseline:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._digests: dict[str, str] = {}
+        self._known = Known()
 
     def leads(self) -> bool:
         return True
 
     @contextmanager
-    def hold(self) -> Iterator[dict[str, str]]:
+    def hold(self) -> Iterator[Known]:
         with self._lock:
-            yield self._digests
+            yield self._known
 
     def close(self) -> None:
         pass
@@ -116,7 +127,7 @@ class RedisBaseline:
                 return False
 
     @contextmanager
-    def hold(self) -> Iterator[dict[str, str]]:
+    def hold(self) -> Iterator[Known]:
         from redis.exceptions import RedisError
 
         held = self.locks.acquire("content-files", wait=HOLD_WAIT)
@@ -128,11 +139,12 @@ class RedisBaseline:
             except RedisError as error:
                 raise unavailable(error) from None
             before = {_text(name): _text(digest) for name, digest in raw.items()}
-            digests = dict(before)
+            lost = _MARK not in before  # never kept, or Redis restarted empty
+            known = Known({name: d for name, d in before.items() if name != _MARK}, lost)
             try:
-                yield digests
+                yield known
             finally:
-                self._keep(before, digests)
+                self._keep(before, {_MARK: "", **known.digests})
         finally:
             held.release()
 
@@ -164,6 +176,10 @@ class RedisBaseline:
                 lead.release()
             except (LockError, RedisError) as error:
                 logger.warning("could not give up the lead of the content watch: %s", error)
+
+
+_MARK = "~kept"
+"""Always in the hash once digests were kept: its absence means they were lost."""
 
 
 def _text(raw: bytes | str) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from reader.backends.baseline import ContentBaseline, LocalBaseline
+from reader.backends.baseline import ContentBaseline, Known, LocalBaseline
 from reader.content.slugs import SLUG_RE
 from reader.errors import ReaderError
 
@@ -92,9 +92,7 @@ class ContentWatcher:
         baseline that cannot be reached is left as it is: the start goes on."""
         try:
             with self.baseline.hold() as known:
-                known.clear()
-                for path in self._files():
-                    self._remember(known, path)
+                self._take_stock(known)
         except ReaderError as error:
             logger.warning("content files not taken stock of: %s", error.message)
 
@@ -128,7 +126,7 @@ class ContentWatcher:
             finally:
                 for path in paths:
                     if not self._remember(known, path):
-                        known.pop(self._name(path), None)
+                        known.digests.pop(self._name(path), None)
 
     def scan_once(self) -> list[DiskChange]:
         """Look once, if this process leads; report and return what changed since the last
@@ -137,19 +135,24 @@ class ContentWatcher:
             return []
         changes: list[DiskChange] = []
         with self.baseline.hold() as known:
+            if known.lost:
+                logger.warning("the content files' digests were lost: taking stock anew")
+                self._take_stock(known)
+                return []
+            digests = known.digests
             present = {self._name(path): path for path in self._files()}
             for name, path in sorted(present.items()):
                 digest = self._digest(path)
                 if digest is None:
                     continue  # removed while looking: the next look reports it
-                before = known.get(name)
-                known[name] = digest
+                before = digests.get(name)
+                digests[name] = digest
                 if before is None:
                     changes.append(self._change("added", path))
                 elif before != digest:
                     changes.append(self._change("changed", path))
-            for name in sorted(set(known) - set(present)):
-                del known[name]
+            for name in sorted(set(digests) - set(present)):
+                del digests[name]
                 changes.append(self._change("removed", self._path(name)))
         if changes:
             self.on_changes(changes)
@@ -187,11 +190,17 @@ class ContentWatcher:
         self._seen[path] = _Seen(stamp, digest)
         return digest
 
-    def _remember(self, known: dict[str, str], path: Path) -> bool:
+    def _take_stock(self, known: Known) -> None:
+        known.digests.clear()
+        known.lost = False
+        for path in self._files():
+            self._remember(known, path)
+
+    def _remember(self, known: Known, path: Path) -> bool:
         digest = self._digest(path)
         if digest is None:
             return False
-        known[self._name(path)] = digest
+        known.digests[self._name(path)] = digest
         return True
 
     def _name(self, path: Path) -> str:

@@ -158,9 +158,11 @@ def test_a_job_whose_replica_died_is_taken_up_by_another_once_its_lock_expires(
     crashed = crashed_record()
     store.save(crashed)
     # The replica that ran it held its lock; it died, so nothing renews the lock any more.
-    dead = RedisLocks(connect(redis_server.url, 2), ttl=1)
+    client = connect(redis_server.url, 2)
+    dead = RedisLocks(client, ttl=1)
     assert dead.acquire(f"job:{crashed.id}", wait=0) is not None
     dead.close()
+    client.close()
     b = runner(two[1])
     taken: list[JobView] = []
     b.on_resume = taken.append
@@ -203,7 +205,8 @@ def test_the_shared_store_keeps_a_bounded_number_of_finished_jobs(
     redis_server: RedisServer,
 ) -> None:
     keep = 3
-    store = RedisJobStore(connect(redis_server.url, 2), keep=keep)
+    client = connect(redis_server.url, 2)
+    store = RedisJobStore(client, keep=keep)
     start = dt.datetime.now(dt.UTC)
     unfinished = crashed_record("f" * 16).model_copy(update={"created_at": start})
     store.save(unfinished)
@@ -216,4 +219,5 @@ def test_the_shared_store_keeps_a_bounded_number_of_finished_jobs(
     for record in finished:
         store.save(record)
     kept = [record.id for record in store.load()]
+    client.close()
     assert kept == [unfinished.id] + [record.id for record in finished[-keep + 1 :]]
