@@ -148,11 +148,13 @@ class EditorService:
 
     def start(self) -> None:
         """Blocking: takes stock of the content files, takes up the jobs the service stopped
-        during, gives pages changed while it was stopped new audio, then starts the threads."""
+        during, gives pages changed while it was stopped new audio (the replica that watches the
+        content does, when several share it), then starts the threads."""
         self.watcher.prime()
         for job in self.jobs.start():
             self._job_resumed(job)
-        self.catch_up()
+        if self.watcher.leads():  # replicas sharing the content: the one that watches it
+            self.catch_up()
         self.watcher.start()
 
     def catch_up(self) -> list[str]:

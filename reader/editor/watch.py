@@ -88,13 +88,21 @@ class ContentWatcher:
         self._thread: threading.Thread | None = None
 
     def prime(self) -> None:
-        """Take the files as they are now as the starting point (reports nothing). A shared
-        baseline that cannot be reached is left as it is: the start goes on."""
+        """Take the files as they are now as the starting point (reports nothing), if this
+        process leads or no digests are kept: a replica starting while another leads leaves
+        the shared digests to it, or it would swallow a change the leader has yet to see. A
+        shared baseline that cannot be reached is left as it is: the start goes on."""
         try:
+            leads = self.baseline.leads()
             with self.baseline.hold() as known:
-                self._take_stock(known)
+                if leads or known.lost:
+                    self._take_stock(known)
         except ReaderError as error:
             logger.warning("content files not taken stock of: %s", error.message)
+
+    def leads(self) -> bool:
+        """Whether this process is the one that acts on changes made on disk."""
+        return self.baseline.leads()
 
     def start(self) -> None:
         """Scan every ``interval`` seconds in a thread (not at all when it is 0)."""

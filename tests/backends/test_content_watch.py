@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from reader.backends._redis import connect
 from reader.backends.baseline import RedisBaseline
@@ -17,7 +18,9 @@ from reader.backends.locks import RedisLocks
 from reader.config import Settings
 from reader.editor.watch import ContentWatcher, DiskChange
 from reader.errors import BackendUnavailable
+from reader.services import build_services
 from tests.backends.servers import RedisServer
+from tests.editor.apps import POLITIK, editor_settings, engines, fast_engine, running_editor
 
 pytestmark = pytest.mark.slow
 
@@ -138,3 +141,36 @@ def test_without_redis_nobody_looks_and_a_write_asks_to_wait(
     assert look(three) == []
     edit(settings.pages_dir / PAGE, "Ændret, da Redis var tilbage.")
     assert [c.event for c in look(three)] == ["changed"]
+
+
+def test_a_replica_starting_while_another_leads_leaves_it_the_changes_to_see(
+    three: list[Replica], settings: Settings, redis_server: RedisServer
+) -> None:
+    leader = three[0]
+    assert leader.watcher.scan_once() == []
+    edit(settings.pages_dir / PAGE, "Ændret lige før en replika startede.")
+    starting = Replica(settings, redis_server)
+    try:
+        starting.watcher.prime()
+        assert starting.watcher.scan_once() == []  # it does not lead
+    finally:
+        starting.close()
+    assert [c.event for c in leader.watcher.scan_once()] == ["changed"]
+
+
+def test_pages_changed_while_every_replica_was_stopped_are_noted_once(
+    settings: Settings, redis_server: RedisServer
+) -> None:
+    shared = editor_settings(settings, redis_url=SecretStr(redis_server.url), auto_regenerate=False)
+    engine = fast_engine()
+    services = build_services(shared, engines(engine))
+    try:
+        services.builder.build(POLITIK)
+    finally:
+        services.close()
+    edit(shared.pages_dir / f"{POLITIK}.html", "Ændret, mens tjenesten var stoppet.")
+    # Two replicas on one data directory (an NFS mount) and one content directory.
+    with running_editor(shared, engine) as one, running_editor(shared, engine) as other:
+        noted = one.audit_entries(100, POLITIK)
+        assert [entry.action for entry in noted] == ["audio.stale_on_start"]
+        assert other.audit_entries(100, POLITIK) == noted
