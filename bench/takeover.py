@@ -140,7 +140,8 @@ def run(repeat: int) -> Result:
             f"3 replicas sharing Redis, SeaweedFS and content/, watching every "
             f"{WATCH_INTERVAL} s; ours = SIGKILL of the leader to a survivor's audit entry for "
             f"a page file written right after (bound: lead TTL {lead_ttl(WATCH_INTERVAL, timeout)}"
-            f" s + one look = {lead_bound} s); reference = the same with the leader alive",
+            f" s + one look = {lead_bound} s); reference = the same with the leader alive; "
+            f"every sample: {', '.join(f'{value:.2f}' for value in samples['lead'])} s",
             f"a forced regeneration of {LONG_PAGE} killed half way with its replica: running "
             f"again on a survivor after {job:.1f} s (median; bound: job lock TTL "
             f"{JOB_LOCK_TTL:.0f} s + one sweep {SWEEP_EVERY:.0f} s = {job_bound:.0f} s); every "
