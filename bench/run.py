@@ -31,6 +31,7 @@ from bench import (
     replica_audio,
     restart,
     site_import,
+    takeover,
 )
 from bench._proc import ROOT, BenchError
 from bench._result import Result
@@ -50,6 +51,7 @@ BENCHMARKS: dict[str, Callable[[int], Result | list[Result]]] = {
     restart.NAME: restart.run,
     replica_audio.NAME: replica_audio.run,
     piper_build.NAME: piper_build.run,
+    takeover.NAME: takeover.run,
 }
 """Each gives one row of the table, or several measured together (the audio benchmarks)."""
 DEFAULT_REPEAT = 3

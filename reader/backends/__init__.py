@@ -1,10 +1,12 @@
 """What one reader process shares with others, picked in one place from the settings.
 
-Embedded (the default): locks and the rate limit live in this process, clips and tracks in the
-data directory. With ``READER_REDIS_URL``: locks and the rate limit live in Redis, shared by
-every replica. With ``READER_STORAGE_URL=s3://…``: clips and tracks live in an S3-compatible
-store, with a local copy under the data directory. The rest of the code sees only the small
-interfaces below; no module outside this package knows which is in use.
+Embedded (the default): locks and the rate limit live in this process, clips, tracks and the
+editors' jobs in the data directory, and this process watches the content files. With
+``READER_REDIS_URL``: locks, the rate limit and the jobs live in Redis, shared by every
+replica, and one replica at a time (the lead) watches the content files they share. With
+``READER_STORAGE_URL=s3://…``: clips and tracks live in an S3-compatible store, with a local
+copy under the data directory. The rest of the code sees only the small interfaces below; no
+module outside this package knows which is in use.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from reader.backends.baseline import ContentBaseline, LocalBaseline, RedisBaseline, lead_ttl
 from reader.backends.blobs import BlobStore, CachedBlobs, FileBlobs, S3Blobs
 from reader.backends.locks import KeyLocks, LocalLocks, RedisLocks
 from reader.backends.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from reader.config import Settings
+from reader.editor.jobstore import FileJobStore, JobStore, RedisJobStore
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -36,10 +40,15 @@ class Backends:
     """Sentence clips, by ``<2 hex>/<key>.mp3``, with their JSON description as sidecar."""
     tracks: BlobStore
     """Section and page tracks, by ``<hash>.mp3``."""
+    jobs: JobStore
+    """The editors' regeneration jobs, their state and progress."""
+    content: ContentBaseline
+    """The content files as last looked at, and whether this process looks."""
     description: str
     """Which backends, for the log (never a secret)."""
 
     def close(self) -> None:
+        self.content.close()
         self.locks.close()
 
 
@@ -49,19 +58,27 @@ def build_backends(settings: Settings) -> Backends:
     parts: list[str] = []
     locks: KeyLocks
     limiter: RateLimiter
+    jobs: JobStore
+    content: ContentBaseline
     if settings.redis_url is None:
         locks = LocalLocks()
         limiter = MemoryRateLimiter(per_minute=settings.speak_per_minute)
-        parts.append("locks and rate limit in this process")
+        jobs = FileJobStore(settings.data_dir)
+        content = LocalBaseline()
+        parts.append("locks, rate limit, jobs and content watch in this process")
     else:
         from reader.backends._redis import connect
 
         url = settings.redis_url.get_secret_value()
-        locks = RedisLocks(connect(url, settings.backend_timeout))
+        client = connect(url, settings.backend_timeout)
+        locks = RedisLocks(client)
         limiter = RedisRateLimiter(
             url, per_minute=settings.speak_per_minute, timeout=settings.backend_timeout
         )
-        parts.append("locks and rate limit in redis")
+        jobs = RedisJobStore(client)
+        ttl = lead_ttl(settings.watch_interval, settings.backend_timeout)
+        content = RedisBaseline(client, locks, ttl=ttl)
+        parts.append("locks, rate limit, jobs and the content watch's lead in redis")
     clips: BlobStore
     tracks: BlobStore
     local_clips = FileBlobs(settings.data_dir / "clips")
@@ -70,11 +87,11 @@ def build_backends(settings: Settings) -> Backends:
         clips, tracks = local_clips, local_tracks
         parts.append(f"audio in {settings.data_dir}")
     else:
-        client = s3_client(settings)
+        store = s3_client(settings)
         prefix = settings.s3_prefix
-        clips = CachedBlobs(S3Blobs(client, settings.s3_bucket, prefix + "clips/"), local_clips)
+        clips = CachedBlobs(S3Blobs(store, settings.s3_bucket, prefix + "clips/"), local_clips)
         tracks = CachedBlobs(
-            S3Blobs(client, settings.s3_bucket, prefix + "audio/"),
+            S3Blobs(store, settings.s3_bucket, prefix + "audio/"),
             local_tracks,
             max_bytes=settings.store_cache_mb * 1024 * 1024,
         )
@@ -84,6 +101,8 @@ def build_backends(settings: Settings) -> Backends:
         speak_limiter=limiter,
         clips=clips,
         tracks=tracks,
+        jobs=jobs,
+        content=content,
         description="; ".join(parts),
     )
 

@@ -1,16 +1,21 @@
 """The audit log: who changed or regenerated what, and when.
 
 One JSON object per line in ``data_dir/audit.jsonl``. Entries are only ever appended: each line
-is written with a single ``write`` to a file opened with ``O_APPEND`` and synced, so concurrent
-writers never interleave and a crash can at worst cut off the last line, which readers skip.
-(Rewriting the file atomically for every entry, as other files are written, would cost time in
-proportion to the whole log.)
+is written with a single ``write`` to a file opened with ``O_APPEND`` and synced, so a crash can
+at worst cut off the last line, which readers skip. (Rewriting the file atomically for every
+entry, as other files are written, would cost time in proportion to the whole log.)
+
+Replicas sharing the data directory (an NFS mount) append to the same file: each append holds
+an exclusive ``fcntl`` lock on it, since ``O_APPEND`` is not atomic across NFS clients, and
+the look at the last byte, the write and the cut-back after a short write must not interleave
+with another process's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import errno
+import fcntl
 import logging
 import os
 import threading
@@ -115,6 +120,8 @@ class AuditLog:
     def _append(self, line: bytes) -> None:
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
+            # Released by the close below, or by the kernel if this process dies meanwhile.
+            fcntl.lockf(fd, fcntl.LOCK_EX)
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n":
                 line = b"\n" + line  # after a line cut off by a crash: start a new one

@@ -10,6 +10,11 @@ page's previous audio in place; the job says why.
 Every job is kept in a ``JobStore``. A job the service stopped during (or before) is marked
 ``interrupted`` and taken up again at the next start, under the same id; the clips it made are
 cached, so it goes on where it was. A job can be cancelled: it stops between two clips.
+
+A job belongs to the process that holds its lock (``job:<id>`` in ``KeyLocks``) from the moment
+it is asked for until it ends. With a store shared by several replicas, any replica answers for
+any job (read from the store), and a job whose replica died (its lock expired) is taken up by
+exactly one other replica, the one that gets its lock.
 """
 
 from __future__ import annotations
@@ -29,9 +34,11 @@ from pydantic import BaseModel, Field
 
 from reader.audio.build import Builder
 from reader.audio.manifest import PageState
+from reader.backends.locks import Held, KeyLocks, LocalLocks
 from reader.editor.errors import JobFinished, JobNotFound
 from reader.editor.jobstore import (
     ACTIVE_STATES,
+    KEEP,
     UNFINISHED_STATES,
     JobKind,
     JobRecord,
@@ -40,7 +47,14 @@ from reader.editor.jobstore import (
     MemoryJobStore,
     PageOutcome,
 )
-from reader.errors import BuildStopped, Busy, ReaderError, SectionNotFound, storage_failure
+from reader.errors import (
+    BackendUnavailable,
+    BuildStopped,
+    Busy,
+    ReaderError,
+    SectionNotFound,
+    storage_failure,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +63,16 @@ __all__ = ["JobKind", "JobRunner", "JobState", "JobView", "PageOutcome"]
 SAVE_EVERY = 0.5
 """Seconds between two saves of a running job's progress: often enough to follow, rarely
 enough that the disk does not notice."""
+
+SWEEP_EVERY = 5.0
+"""Seconds between two looks, with a shared store, for jobs whose replica died (their lock
+expired): such a job is taken up within the lock's time to live and this."""
+
+ELSEWHERE_FRESH = 1.0
+"""Seconds the records of other replicas' jobs are reused for, within one page list."""
+
+FOLLOW_FOR = 60.0
+"""Seconds a job run by another replica is followed for a waiting request at most."""
 
 STOPPED = "Tjenesten blev stoppet, før jobbet blev færdigt; det tages op igen ved næste start."
 CANCELLED = "Jobbet blev annulleret; den gamle lyd spilles stadig."
@@ -85,6 +109,8 @@ class _Job:
     future: Future[JobView] = field(default_factory=Future)
     cancel: threading.Event = field(default_factory=threading.Event)
     saved_at: float = 0.0
+    held: Held | None = None
+    """The job's lock while it is to run here."""
 
     @property
     def id(self) -> str:
@@ -131,15 +157,20 @@ class JobRunner:
         store: JobStore | None = None,
         workers: int = 1,
         max_waiting: int = 100,
-        keep: int = 200,
+        keep: int = KEEP,
+        locks: KeyLocks | None = None,
         on_finish: Callable[[JobView], None] | None = None,
+        on_resume: Callable[[JobView], None] | None = None,
     ) -> None:
         self.builder = builder
         self.store: JobStore = store if store is not None else MemoryJobStore()
+        self.locks: KeyLocks = locks if locks is not None else LocalLocks()
         self.workers = max(1, workers)
         self.max_waiting = max_waiting
         self.keep = keep
         self.on_finish = on_finish
+        self.on_resume = on_resume
+        """Told of each job taken up while running (those taken up by ``start`` it returns)."""
         self._lock = threading.Lock()
         self._save_lock = threading.Lock()
         self._jobs: OrderedDict[str, _Job] = OrderedDict()
@@ -149,40 +180,24 @@ class JobRunner:
         self._stopping = threading.Event()
         self._building: set[str] = set()  # pages a worker is building now
         self._held: dict[str, list[str]] = {}  # jobs waiting for their page's running job
+        self._sweeper: threading.Thread | None = None
+        self._elsewhere_cache: tuple[float, list[JobRecord]] = (-ELSEWHERE_FRESH, [])
 
     def start(self) -> list[JobView]:
         """Take up the kept jobs, then start the workers. Blocking: it reads the store.
 
         Jobs that were waiting or running when the service stopped (however it stopped) are
-        marked interrupted and queued again, oldest first; they are returned.
+        marked interrupted and queued again, oldest first; they are returned. With a shared
+        store, only the jobs whose lock is free (no replica runs them) are taken up, now or
+        later by a thread that looks again every ``SWEEP_EVERY`` seconds.
         """
-        resumed = []
-        with self._lock:
-            for record in self.store.load():
-                if record.id in self._jobs:
-                    continue
-                job = _Job(record)
-                self._jobs[record.id] = job
-                if record.state in UNFINISHED_STATES:
-                    resumed.append(job)
-                else:
-                    job.future.set_result(job.view())
-                    for outcome in record.pages:  # what the last finished job did, kept
-                        self._outcomes[outcome.slug] = outcome
-            for job in resumed:
-                record = job.record
-                if record.state in ACTIVE_STATES:  # the process died without a word
-                    record.interruptions += 1
-                record.state = "queued"
-                record.started_at = None
-                record.error = None
-                record.done = 0
-                record.pages = []
-            self._forget_old()
-        for job in resumed:
-            logger.info("job %s was interrupted: queued again", job.id)
-            self._save(job)
-            self._queue.put(job.id)
+        try:
+            records = self.store.load()
+        except BackendUnavailable:
+            # Redis down at start-up: cached audio is served all the same; the sweeper takes
+            # the jobs up once it answers again.
+            records = []
+        resumed = self._take_up(records, finished=True)
         if not self._threads:
             self._stopping.clear()
             for index in range(self.workers):
@@ -191,7 +206,82 @@ class JobRunner:
                 )
                 thread.start()
                 self._threads.append(thread)
+            if self.store.shared:
+                self._sweeper = threading.Thread(target=self._sweep, name="jobs-sweep", daemon=True)
+                self._sweeper.start()
+        return resumed
+
+    def _take_up(self, records: list[JobRecord], *, finished: bool) -> list[JobView]:
+        """Queue again the unfinished jobs among ``records`` that no one else holds; with
+        ``finished``, keep the finished ones too, for the list and the pages' last outcome."""
+        resumed = []
+        for record in records:
+            with self._lock:
+                if record.id in self._jobs:
+                    continue
+            if record.state not in UNFINISHED_STATES:
+                if finished:
+                    kept = _Job(record)
+                    kept.future.set_result(kept.view())
+                    with self._lock:
+                        self._jobs.setdefault(record.id, kept)
+                        for outcome in record.pages:  # what the last finished job did, kept
+                            self._outcomes[outcome.slug] = outcome
+                continue
+            job = self._claim(record)
+            if job is None:
+                continue
+            record = job.record
+            if record.state in ACTIVE_STATES:  # the process died without a word
+                record.interruptions += 1
+            record.state = "queued"
+            record.started_at = None
+            record.error = None
+            record.done = 0
+            record.pages = []
+            resumed.append(job)
+        with self._lock:
+            self._forget_old()
+        for job in resumed:
+            logger.info("job %s was interrupted: queued again", job.id)
+            self._save(job)
+            self._queue.put(job.id)
         return [job.view() for job in resumed]
+
+    def _claim(self, record: JobRecord) -> _Job | None:
+        """The unfinished job as this process's own, or None when another process holds it (or
+        it ended while it was being claimed)."""
+        try:
+            held = self.locks.acquire(_lock_key(record.id), wait=0)
+            if held is None:
+                return None
+            fresh = self.store.find(record.id) if self.store.shared else record
+        except (BackendUnavailable, OSError) as error:
+            logger.warning("cannot take up job %s now: %s", record.id, error)
+            return None
+        if fresh is None or fresh.state not in UNFINISHED_STATES:
+            held.release()  # it ended between the look and the lock
+            return None
+        job = _Job(fresh, held=held)
+        with self._lock:
+            if record.id in self._jobs:  # a sweep and the start looked at once
+                held.release()
+                return None
+            self._jobs[record.id] = job
+        return job
+
+    def _sweep(self) -> None:
+        while not self._stopping.wait(SWEEP_EVERY):
+            try:
+                records = self.store.load()
+            except (BackendUnavailable, OSError):
+                continue  # logged where it failed; the next look may succeed
+            try:
+                for view in self._take_up(records, finished=False):
+                    if self.on_resume is not None:
+                        self.on_resume(view)
+            except Exception:  # keep looking: the next look may succeed
+                logger.exception("taking up jobs failed")
 
     def stop(self) -> None:
         """Stop the running jobs between two clips; they and the jobs still waiting are
@@ -202,6 +292,9 @@ class JobRunner:
         for thread in self._threads:
             thread.join(timeout=60)
         self._threads.clear()
+        if self._sweeper is not None:
+            self._sweeper.join(timeout=30)
+            self._sweeper = None
         with self._lock:
             waiting = [job for job in self._jobs.values() if job.record.state == "queued"]
         for job in waiting:
@@ -248,28 +341,41 @@ class JobRunner:
         states: frozenset[PageState],
     ) -> JobView:
         wanted = (kind, slug, section, force, states)
+        job_id = secrets.token_hex(8)
+        # Taken before the job exists anywhere, so no other replica ever sees it unheld.
+        held = self.locks.acquire(_lock_key(job_id), wait=0)
+        if held is None:  # a new random id is never held; refuse rather than run it twice
+            raise Busy("Jobbet kunne ikke oprettes. Prøv igen om lidt.", retry_after=1)
         with self._lock:
+            waiting = None
             for job in self._jobs.values():
                 record = job.record
                 same = (record.kind, record.slug, record.section, record.force)
                 if record.state == "queued" and (*same, frozenset(record.states)) == wanted:
-                    return job.view()
-            if sum(job.record.state == "queued" for job in self._jobs.values()) >= self.max_waiting:
-                raise Busy("Der venter allerede mange job. Prøv igen om lidt.", retry_after=30)
-            record = JobRecord(
-                id=secrets.token_hex(8),
-                kind=kind,
-                slug=slug,
-                section=section,
-                force=force,
-                by=by,
-                states=sorted(states),
-                created_at=_now(),
-            )
-            job = _Job(record)
-            self._jobs[job.id] = job
-            self._forget_old()
-            view = job.view()
+                    waiting = job.view()
+                    break
+            queued = sum(job.record.state == "queued" for job in self._jobs.values())
+            if waiting is None and queued < self.max_waiting:
+                record = JobRecord(
+                    id=job_id,
+                    kind=kind,
+                    slug=slug,
+                    section=section,
+                    force=force,
+                    by=by,
+                    states=sorted(states),
+                    created_at=_now(),
+                )
+                job = _Job(record, held=held)
+                self._jobs[job.id] = job
+                self._forget_old()
+                view = job.view()
+        if waiting is not None:
+            held.release()
+            return waiting
+        if queued >= self.max_waiting:
+            held.release()
+            raise Busy("Der venter allerede mange job. Prøv igen om lidt.", retry_after=30)
         self._save(job)
         self._queue.put(job.id)
         return view
@@ -277,26 +383,86 @@ class JobRunner:
     # --- looking -------------------------------------------------------------------------------
 
     def get(self, job_id: str) -> JobView:
+        """The job as it is now, wherever it runs. Blocking: it may read the store."""
         with self._lock:
-            return self._job(job_id).view()
+            job = self._jobs.get(job_id)
+            if job is not None:
+                return job.view()
+        record = self.store.find(job_id) if self.store.shared else None
+        if record is None:
+            raise JobNotFound(f"Der er intet job {job_id[:40]!r}")
+        return _Job(record).view()
 
     def future(self, job_id: str) -> Future[JobView]:
         """Resolves with the job's final view when it is over (done, failed, cancelled or
-        interrupted)."""
+        interrupted). A job run by another replica is followed in the store for up to
+        ``FOLLOW_FOR`` seconds."""
         with self._lock:
-            return self._job(job_id).future
+            job = self._jobs.get(job_id)
+            if job is not None:
+                return job.future
+        view = self.get(job_id)
+        future: Future[JobView] = Future()
+        if view.state not in UNFINISHED_STATES:
+            future.set_result(view)
+        else:
+            threading.Thread(
+                target=self._follow, args=(job_id, future), name="jobs-follow", daemon=True
+            ).start()
+        return future
+
+    def _follow(self, job_id: str, future: Future[JobView]) -> None:
+        for _ in range(int(FOLLOW_FOR / SAVE_EVERY)):
+            if future.done() or self._stopping.wait(SAVE_EVERY):
+                return
+            try:
+                view = self.get(job_id)
+            except ReaderError:
+                continue  # forgotten, or Redis away for a moment: look again
+            if view.state not in UNFINISHED_STATES and not future.done():
+                future.set_result(view)
+                return
 
     def recent(self, limit: int = 20) -> list[JobView]:
+        """The newest jobs, newest first: every replica's with a shared store."""
         with self._lock:
-            return [job.view() for job in reversed(self._jobs.values())][:limit]
+            views = {job.id: job.view() for job in self._jobs.values()}
+        if self.store.shared:
+            for record in self.store.load():
+                views.setdefault(record.id, _Job(record).view())
+        newest = sorted(views.values(), key=lambda view: view.created_at, reverse=True)
+        return newest[:limit]
 
     def active_for(self, slug: str) -> JobView | None:
-        """The job making or about to make this page's audio, if any."""
+        """The job making or about to make this page's audio, if any (here first, then, with a
+        shared store, on another replica)."""
         with self._lock:
             for job in self._jobs.values():
                 if job.active and (job.record.slug == slug or slug in job.record.targets):
                     return job.view()
+        for record in self._elsewhere():
+            if record.state in ACTIVE_STATES and (record.slug == slug or slug in record.targets):
+                return _Job(record).view()
         return None
+
+    def _elsewhere(self) -> list[JobRecord]:
+        """The shared store's records of jobs not run here, read at most once a second (a
+        page list asks for every page); none when Redis does not answer."""
+        if not self.store.shared:
+            return []
+        now = time.monotonic()
+        with self._lock:
+            read_at, records = self._elsewhere_cache
+            if now - read_at < ELSEWHERE_FRESH:
+                return records
+        try:
+            loaded = self.store.load()
+        except BackendUnavailable:
+            loaded = []
+        with self._lock:
+            records = [record for record in loaded if record.id not in self._jobs]
+            self._elsewhere_cache = (now, records)
+        return records
 
     def outcome_for(self, slug: str) -> PageOutcome | None:
         """What the last finished job did to this page."""
@@ -317,18 +483,18 @@ class JobRunner:
             del self._jobs[job_id]
             try:
                 self.store.delete(job_id)
-            except OSError:
+            except (OSError, BackendUnavailable):
                 logger.warning("could not forget job %s", job_id)
 
     def _save(self, job: _Job) -> None:
-        """Keep the job as it is now. A disk that refuses does not stop the job."""
+        """Keep the job as it is now. A disk (or Redis) that refuses does not stop the job."""
         with self._save_lock:
             with self._lock:
                 record = job.record.model_copy(deep=True)
                 job.saved_at = time.monotonic()
             try:
                 self.store.save(record)
-            except OSError as error:
+            except (OSError, BackendUnavailable) as error:
                 logger.warning("could not keep job %s: %s", job.id, error)
 
     # --- running -------------------------------------------------------------------------------
@@ -479,7 +645,10 @@ class JobRunner:
             if state == "interrupted":
                 job.record.interruptions += 1
             view = job.view()
+            held, job.held = job.held, None
         self._save(job)
+        if held is not None:  # after the save: whoever takes the lock next sees the end
+            held.release()
         if self.on_finish is not None:
             try:
                 self.on_finish(view)
@@ -487,3 +656,7 @@ class JobRunner:
                 logger.exception("after job %s", job.id)
         if not job.future.done():  # a waiter gave up; the future may have been cancelled
             job.future.set_result(view)
+
+
+def _lock_key(job_id: str) -> str:
+    return f"job:{job_id}"

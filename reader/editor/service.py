@@ -24,7 +24,6 @@ from reader.editor.impact import (
     to_synthesise,
 )
 from reader.editor.jobs import JobRunner, JobView
-from reader.editor.jobstore import FileJobStore
 from reader.editor.lexicon import LexiconChange, LexiconFile
 from reader.editor.pages import PageFiles, Version
 from reader.editor.views import PageRow, PageScript, page_rows, page_script
@@ -116,11 +115,13 @@ class EditorService:
         self.lexicon = lexicon
         self.jobs = jobs
         self.jobs.on_finish = self._job_finished
+        self.jobs.on_resume = self._job_resumed
         self.watcher = ContentWatcher(
             settings.pages_dir,
             settings.lexicon_path,
             self.on_disk,
             interval=settings.watch_interval,
+            baseline=services.backends.content,
         )
 
     @classmethod
@@ -139,27 +140,21 @@ class EditorService:
             lexicon=LexiconFile(settings.lexicon_path),
             jobs=JobRunner(
                 services.builder,
-                store=FileJobStore(settings.data_dir),
+                store=services.backends.jobs,
+                locks=services.backends.locks,
                 workers=settings.job_workers,
             ),
         )
 
     def start(self) -> None:
         """Blocking: takes stock of the content files, takes up the jobs the service stopped
-        during, gives pages changed while it was stopped new audio, then starts the threads."""
+        during, gives pages changed while it was stopped new audio (the replica that watches the
+        content does, when several share it), then starts the threads."""
         self.watcher.prime()
         for job in self.jobs.start():
-            try:
-                self.audit.record(
-                    job.by,
-                    "audio.resumed",
-                    job.slug or "*",
-                    "Tjenesten stoppede under jobbet; det er taget op igen",
-                    _job_details(job) | {"interruptions": job.interruptions},
-                )
-            except ReaderError as error:  # a full disk does not keep the service from starting
-                logger.warning("could not note that job %s resumed: %s", job.id, error.message)
-        self.catch_up()
+            self._job_resumed(job)
+        if self.watcher.leads():  # replicas sharing the content: the one that watches it
+            self.catch_up()
         self.watcher.start()
 
     def catch_up(self) -> list[str]:
@@ -331,6 +326,18 @@ class EditorService:
             _job_details(job),
         )
         return job
+
+    def _job_resumed(self, job: JobView) -> None:
+        try:
+            self.audit.record(
+                job.by,
+                "audio.resumed",
+                job.slug or "*",
+                "Tjenesten stoppede under jobbet; det er taget op igen",
+                _job_details(job) | {"interruptions": job.interruptions},
+            )
+        except ReaderError as error:  # a full disk does not keep the service from starting
+            logger.warning("could not note that job %s resumed: %s", job.id, error.message)
 
     def _job_finished(self, job: JobView) -> None:
         target = job.slug or "*"

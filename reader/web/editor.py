@@ -233,13 +233,13 @@ def regenerate_all(
     return _job_location(response, service.regenerate_stale(editor, set(body.states)))
 
 
-@router.get("/jobs", response_model=list[JobView])
+@router.get("/jobs", response_model=list[JobView], responses=failures(503))
 def jobs(service: EditorDep) -> list[JobView]:
-    """The latest jobs, newest first."""
+    """The latest jobs (of every replica), newest first."""
     return service.jobs.recent()
 
 
-@router.get("/jobs/{job_id}", response_model=JobView, responses=failures(404, 422))
+@router.get("/jobs/{job_id}", response_model=JobView, responses=failures(404, 422, 503))
 async def job(
     job_id: str,
     service: EditorDep,
@@ -247,13 +247,14 @@ async def job(
 ) -> JobView:
     """A job's state and progress; with ``wait``, answers as soon as it ends (or after
     ``wait`` seconds)."""
-    view = service.jobs.get(job_id)
+    # Blocking: the job may be read from the store another replica saves it in.
+    view = await run_in_threadpool(service.jobs.get, job_id)
     if wait and view.state in ("queued", "running"):
-        future = asyncio.wrap_future(service.jobs.future(job_id))
+        future = asyncio.wrap_future(await run_in_threadpool(service.jobs.future, job_id))
         try:
             return await asyncio.wait_for(asyncio.shield(future), wait)
         except TimeoutError:
-            return service.jobs.get(job_id)
+            return await run_in_threadpool(service.jobs.get, job_id)
     return view
 
 
@@ -266,7 +267,7 @@ CANCEL_WAIT = 10.0
     response_model=JobView,
     responses={
         202: {"model": JobView, "description": "Still stopping: follow it at Location"},
-        **failures(404, 409, 422, described={409: "The job is over already"}),
+        **failures(404, 409, 422, 503, described={409: "The job is over already"}),
     },
 )
 async def cancel_job(
@@ -276,11 +277,11 @@ async def cancel_job(
     audio. The clips made so far stay cached, so a later job reuses them."""
     view = await run_in_threadpool(service.cancel_job, job_id, editor)
     if view.state in ("queued", "running"):
-        future = asyncio.wrap_future(service.jobs.future(job_id))
+        future = asyncio.wrap_future(await run_in_threadpool(service.jobs.future, job_id))
         try:
             view = await asyncio.wait_for(asyncio.shield(future), CANCEL_WAIT)
         except TimeoutError:
-            view = service.jobs.get(job_id)
+            view = await run_in_threadpool(service.jobs.get, job_id)
     if view.state in ("queued", "running"):
         response.status_code = 202
         _job_location(response, view)

@@ -4,10 +4,12 @@ them answers 503 with Retry-After, and everything works again once they are back
 from __future__ import annotations
 
 import http.client
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from reader.config import Settings
 from tests.backends.conftest import shared
@@ -58,6 +60,48 @@ def test_without_redis_cached_audio_and_pages_are_served_and_the_rest_asks_to_wa
         redis_server.start()
         assert speak(server)[0] == 200
         assert http_request(server, "GET", "/api/pages/forebyggelsesstrategi/audio")[0] == 307
+
+
+TOKEN = "anna-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+UNKNOWN_JOB = "0123456789abcdef"
+
+
+def test_without_redis_the_jobs_ask_to_wait_while_pages_and_audio_are_served(
+    site: Settings, redis_server: RedisServer, seaweed: SeaweedServer
+) -> None:
+    settings = shared(site, redis_server, seaweed, "a").model_copy(
+        update={"admin_token": SecretStr(f"anna:{TOKEN}")}
+    )
+    put_track(seaweed, settings, CACHED, BODY)
+    regenerate = "/api/pages/politikker-og-raad/regenerate"
+    with served(settings) as server:
+        status, headers, body = http_request(server, "POST", regenerate, AUTH)
+        assert status == 202, body
+        ours = headers["location"]
+        status, _, body = http_request(server, "GET", f"{ours}?wait=60", AUTH)
+        assert status == 200 and json.loads(body)["state"] in ("running", "done")
+        redis_server.stop()
+
+        for method, path in (
+            ("GET", f"/api/jobs/{UNKNOWN_JOB}"),
+            ("GET", "/api/jobs"),
+            ("POST", regenerate),
+        ):
+            status, headers, body = http_request(server, method, path, AUTH)
+            assert status == 503, (path, body)
+            assert int(headers["retry-after"]) > 0
+            assert "Redis" in body.decode()
+        # The job this replica ran is still known here.
+        assert http_request(server, "GET", ours, AUTH)[0] == 200
+        assert http_request(server, "GET", f"/audio/{CACHED}.mp3")[:3:2] == (200, BODY)
+        status, _, page = http_request(server, "GET", "/pages/politikker-og-raad")
+        assert status == 200 and b'lang="da"' in page
+
+        redis_server.start()
+        assert http_request(server, "GET", f"/api/jobs/{UNKNOWN_JOB}", AUTH)[0] == 404
+        assert http_request(server, "GET", "/api/jobs", AUTH)[0] == 200
+        assert http_request(server, "POST", regenerate, AUTH)[0] == 202
 
 
 @pytest.fixture

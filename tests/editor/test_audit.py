@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -105,3 +107,76 @@ def test_a_log_that_cannot_be_written_is_the_service_s_failure_not_the_editor_s(
         AuditLog(blocker / "audit.jsonl").check_room()
     assert raised.value.status_code == 503 and raised.value.retry_after
     assert raised.value.message.startswith("Ændringen kan ikke skrives i loggen")
+
+
+WRITER = """
+import sys
+from pathlib import Path
+from reader.editor.audit import AuditLog
+
+log = AuditLog(Path(sys.argv[1]))
+sys.stdin.readline()  # every writer starts at once
+for index in range(int(sys.argv[3])):
+    log.record(sys.argv[2], "audio.done", f"side-{index}", "x" * 3000)
+"""
+
+
+def test_writers_in_several_processes_leave_every_line_whole(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    count = 60
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path), f"replica-{n}", str(count)],
+            stdin=subprocess.PIPE,
+        )
+        for n in range(4)
+    ]
+    for writer in writers:
+        assert writer.stdin is not None
+        writer.stdin.write(b"go\n")
+        writer.stdin.close()
+    for writer in writers:
+        assert writer.wait(timeout=300) == 0
+    lines = path.read_bytes().split(b"\n")
+    assert lines[-1] == b"" and all(lines[:-1])
+    entries = [json.loads(line) for line in lines[:-1]]
+    for n in range(4):
+        mine = [entry["target"] for entry in entries if entry["who"] == f"replica-{n}"]
+        assert mine == [f"side-{index}" for index in range(count)]
+
+
+HALF_WRITER = """
+import fcntl, os, sys
+
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+fcntl.lockf(fd, fcntl.LOCK_EX)
+line = sys.argv[2].encode() + b"\\n"
+os.write(fd, line[:20])  # a write cut in two, as a network file system may deliver it
+print("holding", flush=True)
+sys.stdin.readline()
+os.write(fd, line[20:])
+os.close(fd)
+"""
+
+
+def test_an_entry_waits_for_another_process_appending_to_the_log(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    theirs = log.record("bo", "page.published", "b", "fra en anden maskine")
+    path.unlink()
+    other = subprocess.Popen(
+        [sys.executable, "-c", HALF_WRITER, str(path), theirs.model_dump_json()],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert other.stdout is not None and other.stdin is not None
+    assert other.stdout.readline() == b"holding\n"
+    ours = threading.Thread(target=log.record, args=("anna", "page.published", "a", "herfra"))
+    ours.start()
+    ours.join(timeout=1)  # gives our entry every chance to cut into theirs
+    other.stdin.write(b"done\n")
+    other.stdin.close()
+    assert other.wait(timeout=60) == 0
+    other.stdout.close()
+    ours.join(timeout=60)
+    assert [entry.summary for entry in log.recent()] == ["herfra", "fra en anden maskine"]
