@@ -86,7 +86,8 @@ def reader_serve(
 ) -> Iterator[Server]:
     """``reader serve`` with espeak-ng as its engine, as a process, until the block ends.
 
-    Its log (uvicorn logs every request) goes to a file, as it would to a journal.
+    Its log goes to a file, as it would to a journal (requests are not logged unless
+    ``--access-log`` is given, as shipped).
     """
     with reader_serve_process(content_dir, data_dir, env=env) as (server, _):
         yield server

@@ -30,7 +30,9 @@ FIRST_TIMEOUT = 600.0
 VIEWS = {"html": "/pages/{slug}", "json": "/api/pages/{slug}"}
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "json": "application/json"}
 ENCODINGS = ("identity", "gzip")
-SIDES = ("app", "nginx")
+SIDES = ("app", "nginx", "nginx-1")
+"""nginx-1: the same config with one worker process, like the app's one process (printed, not
+judged: the rows compare with nginx as deployed, ``worker_processes auto``)."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class Setup:
     """View → seconds of the first request (extraction, rendering, compression)."""
 
 
-def page_config(root: Path, port: int) -> str:
+def page_config(root: Path, port: int, *, workers: str = "auto") -> str:
     """nginx serving the saved answers: ``/pages/…`` and ``/api/…`` as they are, ``/gzip/…``
     with ``Content-Encoding: gzip`` (the least a server does for a precompressed file)."""
     locations = []
@@ -59,7 +61,7 @@ def page_config(root: Path, port: int) -> str:
             "add_header Content-Encoding gzip; add_header Vary Accept-Encoding; }"
         )
     body = "\n        ".join(locations)
-    return f"""worker_processes auto;
+    return f"""worker_processes {workers};
 events {{
     worker_connections 1024;
 }}
@@ -114,12 +116,14 @@ def servers() -> Iterator[Setup]:
                 paths[view, encoding] = path
         port = free_port()
         plain = stack.enter_context(nginx(page_config(files, port), port))
+        port = free_port()
+        single = stack.enter_context(nginx(page_config(files, port, workers="1"), port))
         scripts = {
             encoding: header_script(root / f"{encoding}.lua", _accept(encoding))
             for encoding in ENCODINGS
         }
         yield Setup(
-            servers={"app": app, "nginx": plain},
+            servers={"app": app, "nginx": plain, "nginx-1": single},
             paths=paths,
             bodies=bodies,
             scripts=scripts,
@@ -130,7 +134,7 @@ def servers() -> Iterator[Setup]:
 
 def _path(setup: Setup, side: str, view: str, encoding: str) -> str:
     path = setup.paths[view, encoding]
-    return f"/gzip{path}" if side == "nginx" and encoding == "gzip" else path
+    return f"/gzip{path}" if side != "app" and encoding == "gzip" else path
 
 
 def check_answers(setup: Setup) -> None:
@@ -166,7 +170,7 @@ def run(repeat: int) -> list[Result]:
         check_answers(setup)
         for index in range(repeat):
             progress(f"{NAME}: run {index + 1} of {repeat}")
-            order = SIDES if index % 2 == 0 else SIDES[::-1]
+            order = SIDES[index % len(SIDES) :] + SIDES[: index % len(SIDES)]
             for view, encoding in kinds:
                 for side in order:
                     url = setup.servers[side].url(_path(setup, side, view, encoding))
@@ -183,8 +187,14 @@ def run(repeat: int) -> list[Result]:
     facts = [
         f"wrk -t {THREADS} -c {CONNECTIONS} -d {DURATION}s on 127.0.0.1; a page of 1,001 "
         f"sections; {sizes}",
-        "app = `reader serve` alone (one process, access log on); nginx = the same bytes from "
-        "files, worker_processes auto, sendfile",
+        "app = `reader serve` alone (one process, uvloop and httptools, access log off as "
+        "shipped); nginx = the same bytes from files, worker_processes auto, sendfile",
+        "one nginx worker, like the app's one process: "
+        + "; ".join(
+            f"{view}/{encoding} {median(rates['nginx-1', view, encoding]):.0f} req/s, app/nginx-1 "
+            f"{median(rates['app', view, encoding]) / median(rates['nginx-1', view, encoding]):.3f}"
+            for view, encoding in kinds
+        ),
         "first GET (extract, lay out, render, compress), untimed in the rows: "
         + ", ".join(f"{view} {seconds:.1f} s" for view, seconds in setup.first_seconds.items()),
         "304 to a matching If-None-Match, app alone: "

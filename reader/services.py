@@ -30,6 +30,12 @@ class Services:
     site: SiteReader
     backends: Backends
 
+    def halt(self) -> None:
+        """The service stops: the engine calls and clip encodes under way end now, not after
+        their batch (what they would have made is not kept; the rest stays cached)."""
+        self.clips.halt()
+        self.engines.halt()
+
     def close(self) -> None:
         self.site.close()
         self.clips.close()

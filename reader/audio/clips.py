@@ -27,7 +27,7 @@ from reader.audio.checks import AudioRejected, check_clip, check_raw
 from reader.audio.codec import FORMAT_VERSION, frames_to_ms, make_clip_audio
 from reader.backends.blobs import BlobStore, FileBlobs
 from reader.backends.locks import Held, KeyLocks, LocalLocks
-from reader.errors import EngineError, EngineUnavailable, ReaderError
+from reader.errors import BuildStopped, EngineError, EngineUnavailable, ReaderError
 from reader.speech.engines import BatchEngine, Engine, RawAudio
 
 logger = logging.getLogger(__name__)
@@ -198,11 +198,18 @@ class ClipCache:
         self._slow: set[Future[Clip]] = set()
         """Preferred-engine calls that kept a listener waiting too long, until they end."""
         self._stored = 0
+        self._halted = threading.Event()
         # Runs the preferred engine for listeners, so that they can stop waiting for it.
         self._urgent = ThreadPoolExecutor(URGENT_THREADS, thread_name_prefix="urgent")
 
     def close(self) -> None:
         self._urgent.shutdown(wait=False, cancel_futures=True)
+
+    def halt(self) -> None:
+        """The service stops: no clip is encoded from here on (the clips of a batch are
+        encoded one by one, which takes far longer than speaking them); callers get
+        ``BuildStopped``. The clips stored so far stay."""
+        self._halted.set()
 
     def mp3_path(self, key: str) -> Path:
         """Where the clip's MP3 is (or would be) in this process's data directory."""
@@ -512,6 +519,8 @@ class ClipCache:
     def _store(
         self, engine: Engine, key: str, text: str, raw: RawAudio, degraded: bool, replace: bool
     ) -> Clip:
+        if self._halted.is_set():
+            raise BuildStopped("Oplæsningen blev afbrudt, fordi tjenesten stopper.")
         check_raw(engine, raw)
         try:
             audio = make_clip_audio(raw, self._decode_timeout)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 import reader
 from reader.config import Settings
@@ -28,6 +29,20 @@ from reader.web.state import AppState, build_state
 from reader.web.templating import make_templates
 
 
+class ReaderApp(FastAPI):
+    """FastAPI with a door in front of all its layers: a page's reading view and JSON, once
+    rendered, are answered there (``FastPages``), before FastAPI's own wrappers run."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.fast_pages = FastPages()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and await self.fast_pages.answer(scope, send):
+            return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings, *, engines: EngineChoice | None = None) -> FastAPI:
     """The whole service. ``engines`` replaces the ones the settings name (tests)."""
     assets = Assets()
@@ -42,7 +57,7 @@ def create_app(settings: Settings, *, engines: EngineChoice | None = None) -> Fa
         finally:
             await run_in_threadpool(state.close)
 
-    app = FastAPI(
+    app = ReaderApp(
         title="reader",
         summary="Høje-Taastrup Kommune's policy pages, read aloud in Danish",
         version=reader.__version__,
@@ -71,8 +86,6 @@ def create_app(settings: Settings, *, engines: EngineChoice | None = None) -> Fa
     if settings.allowed_origins:
         app.add_middleware(ScopedCORS, allowed_origins=settings.allowed_origins)
     app.add_middleware(RequestMetrics)
-    # A rendered page needs none of the framework's layers (it counts its own request).
-    app.add_middleware(FastPages)
     # Outermost, so a request for audio bytes passes through nothing else.
     app.add_middleware(
         AudioFiles,

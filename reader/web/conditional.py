@@ -53,16 +53,33 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return False
 
 
+def choose(
+    rendered: Rendered, accept_encoding: str | None, if_none_match: str | None
+) -> tuple[bool, bool]:
+    """Which answer a request gets: (gzip or not, 304 or not)."""
+    packed = rendered.gzip is not None and accepts_gzip(accept_encoding)
+    etag = rendered.gzip_etag if packed and rendered.gzip_etag else rendered.etag
+    return packed, etag_matches(if_none_match, etag)
+
+
 def rendered_response(headers: Headers, rendered: Rendered) -> Response:
-    """The variant the request accepts, or 304 when ``If-None-Match`` names it.
+    """The variant the request accepts, or 304 when ``If-None-Match`` names it."""
+    packed, unchanged = choose(
+        rendered, headers.get("accept-encoding"), headers.get("if-none-match")
+    )
+    return variant_response(rendered, packed=packed, unchanged=unchanged)
+
+
+def variant_response(rendered: Rendered, *, packed: bool, unchanged: bool) -> Response:
+    """One of the four answers to a request for ``rendered``: identity or gzip, 200 or 304.
 
     Every answer says ``Vary: Accept-Encoding``, the identity one too: a shared cache must not
     hand the identity bytes to a client that asked for gzip, nor the other way round.
     """
-    packed = rendered.gzip is not None and accepts_gzip(headers.get("accept-encoding"))
+    packed = packed and rendered.gzip is not None
     etag = rendered.gzip_etag if packed and rendered.gzip_etag else rendered.etag
     answer = {"ETag": etag, "Vary": "Accept-Encoding", "Cache-Control": REVALIDATE}
-    if etag_matches(headers.get("if-none-match"), etag):
+    if unchanged:
         return Response(status_code=304, headers=answer)
     if packed and rendered.gzip is not None:
         answer["Content-Encoding"] = "gzip"

@@ -16,6 +16,8 @@ from reader.web.render_cache import RenderCache
 SYNTHESIS_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 UNMATCHED = "unmatched"
 AUDIO_ROUTE = "/audio/{hash}.mp3"
+MAX_REMEMBERED = 512
+"""Request counters kept at hand; a client's made-up method names may make more."""
 
 
 class _StateCollector(Collector):
@@ -92,6 +94,9 @@ class Metrics:
             buckets=SYNTHESIS_BUCKETS,
             registry=self.registry,
         )
+        # Looking a labelled child up takes a lock and checks every label each time: the
+        # children of the few routes, methods and statuses seen are kept instead.
+        self._children: dict[tuple[str, str, int], Counter] = {}
         self.registry.register(_StateCollector(stats, queue, rendered))
         stats.observers.append(self._observe_synthesis)
 
@@ -99,7 +104,13 @@ class Metrics:
         self.synthesis.labels(engine).observe(seconds)
 
     def count(self, route: str, method: str, status: int) -> None:
-        self.requests.labels(route, method, str(status)).inc()
+        key = (route, method, status)
+        child = self._children.get(key)
+        if child is None:
+            child = self.requests.labels(route, method, str(status))
+            if len(self._children) < MAX_REMEMBERED:
+                self._children[key] = child
+        child.inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

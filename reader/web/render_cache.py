@@ -14,7 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 GZIP_LEVEL = 6
 """zlib's default: level 9 takes about twice as long for 1–2 % less on these pages."""
@@ -39,6 +39,11 @@ class Rendered:
     etag: str
     gzip: bytes | None
     gzip_etag: str | None
+    header_lines: dict[tuple[bool, bool], list[tuple[bytes, bytes]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """(gzip, 304) → the header lines of that answer, filled in by whoever serves it first
+    (``FastPages``), so that they are made once and kept exactly as long as the answer is."""
 
     @classmethod
     def of(cls, body: bytes, media_type: str) -> Rendered:

@@ -187,7 +187,7 @@ def _common(settings: Settings, access_log: bool) -> dict[str, Any]:
         # Beyond it, uvicorn answers 503 to new requests instead of taking more work on.
         "limit_concurrency": settings.max_connections,
         # On SIGTERM, open connections (a long poll of a job, a stream) get this long to end;
-        # then the jobs stop between two clips and the process exits.
+        # then the jobs stop, the clips being spoken or encoded are dropped, and the process exits.
         "timeout_graceful_shutdown": SHUTDOWN_GRACE,
     }
 

@@ -50,6 +50,7 @@ class AppState:
     def close(self) -> None:
         self.crawl.stop()
         self.queue.halt()  # listeners' builds stop between clips while the rest shuts down
+        self.services.halt()  # and the batches being spoken and encoded end at once
         self.upgrader.stop()
         self.cleaner.stop()
         self.listening.close()

@@ -11,7 +11,7 @@ import pytest
 from reader._atomic import write_atomic
 from reader.audio.clips import ClipCache, clip_key
 from reader.audio.codec import count_frames, frames_to_ms, iter_frames
-from reader.errors import EngineUnavailable
+from reader.errors import BuildStopped, EngineUnavailable
 from reader.speech.engines import Engine, RawAudio
 from reader.speech.engines.breaker import CircuitBreaker
 from tests.audio.media import decode_errors, probe_duration_ms
@@ -339,6 +339,19 @@ def test_a_batching_engine_makes_the_missing_clips_in_one_call(tmp_path: Path) -
     assert set(clips) == set(texts)
     assert [clips[t].synthesized for t in ("Allerede her.", "Ny et.")] == [False, True]
     assert cache.make_many(texts) and engine.batch_calls == 1
+
+
+def test_a_halted_cache_encodes_no_clip_and_keeps_those_it_had(tmp_path: Path) -> None:
+    engine = BatchToneEngine()
+    cache = ClipCache(tmp_path, [engine])
+    kept = cache.get_or_make("Allerede her.")
+    cache.halt()
+    with pytest.raises(BuildStopped):
+        cache.make_many(["Allerede her.", "Ny et.", "Ny to."])
+    with pytest.raises(BuildStopped):
+        cache.get_or_make("Ny tre.")
+    assert sorted(tmp_path.rglob("*.mp3")) == [kept.path]
+    assert cache.get_or_make("Allerede her.").key == kept.key
 
 
 def test_a_batch_and_a_single_request_for_the_same_text_make_it_once(tmp_path: Path) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import struct
+import threading
+import time
 import wave
 from pathlib import Path
 
 import pytest
 
 from reader.config import Settings
-from reader.errors import EngineError
+from reader.errors import BuildStopped, EngineError
 from reader.speech.engines import Engine
 from reader.speech.engines.espeak import EspeakEngine, fix_wav_sizes, split_at_breaks
 
@@ -173,3 +175,45 @@ def test_audio_that_does_not_split_into_as_many_pieces_is_refused() -> None:
         writer.writeframes(b"\x10\x27" * 22050)  # one second of sound, no break
     assert split_at_breaks(buffer.getvalue(), 2) is None
     assert split_at_breaks(buffer.getvalue(), 1) is not None
+
+
+def _espeak_children() -> list[int]:
+    """The espeak-ng processes this test process has started and not reaped."""
+    found = []
+    for task in Path("/proc/self/task").iterdir():
+        for pid in (task / "children").read_text().split():
+            try:
+                name = Path(f"/proc/{pid}/comm").read_text().strip()
+            except FileNotFoundError:
+                continue
+            if name.startswith("espeak"):
+                found.append(int(pid))
+    return found
+
+
+def test_halt_ends_the_running_espeak_ng_at_once_and_every_later_call(
+    engine: EspeakEngine,
+) -> None:
+    # Enough text for espeak-ng to speak for many seconds: the halt comes while it runs.
+    texts = [f"Afsnit {n} handler om borgernes trivsel og om byrådets mål. " * 40 for n in range(8)]
+    outcome: list[BaseException | object] = []
+
+    def speak() -> None:
+        try:
+            outcome.append(engine.synthesize_many(texts))
+        except BaseException as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=speak)
+    worker.start()
+    for _ in range(2000):  # bounded: the child shows up within a few ms
+        if _espeak_children() or outcome:
+            break
+        time.sleep(0.005)
+    assert _espeak_children() and not outcome, "espeak-ng was not seen running"
+    engine.halt()
+    worker.join()
+    assert len(outcome) == 1 and isinstance(outcome[0], BuildStopped)
+    assert _espeak_children() == []
+    with pytest.raises(BuildStopped):
+        engine.synthesize("Endnu en sætning.")

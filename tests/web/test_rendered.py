@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import re
@@ -14,6 +15,7 @@ import pytest
 
 from reader.config import Settings
 from reader.web.app import create_app
+from reader.web.body_limit import DEFAULT_BODY_BYTES
 from reader.web.conditional import accepts_gzip, etag_matches
 from reader.web.render_cache import RenderCache, Rendered
 from tests.editor.apps import AUTH, FOREBYG, editor_settings, engines, fast_engine
@@ -162,6 +164,38 @@ async def test_the_cached_answer_equals_the_frameworks_and_is_counted(
     assert fast.headers["x-content-type-options"] == "nosniff"
     if path.startswith("/pages/"):
         assert "default-src 'self'" in fast.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("path", PAGE_ROUTES)
+async def test_requests_that_arrive_together_share_one_look_at_the_page(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    kind = "page_html" if path.startswith("/pages/") else "page_json"
+    first = await client.get(path, headers=IDENTITY)
+    before = renders((await client.get("/metrics")).text, kind, "hit")
+    together = 20
+    answers = await asyncio.gather(*(client.get(path, headers=IDENTITY) for _ in range(together)))
+    assert {answer.status_code for answer in answers} == {200}
+    assert {answer.content for answer in answers} == {first.content}
+    text = (await client.get("/metrics")).text
+    looked = renders(text, kind, "hit") - before
+    assert 1 <= looked < together
+    route = "/pages/{slug}" if kind == "page_html" else "/api/pages/{slug}"
+    counted = metric(text, "reader_http_requests_total", route=route, method="GET", status="200")
+    assert counted == together + 1
+
+
+@pytest.mark.parametrize("path", PAGE_ROUTES)
+async def test_a_get_with_a_body_gets_the_frameworks_answer(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    small = await client.request("GET", path, headers=IDENTITY, content=b"x")
+    assert small.status_code == 200
+    assert small.content == (await client.get(path, headers=IDENTITY)).content
+    large = await client.request(
+        "GET", path, headers=IDENTITY, content=b"x" * (DEFAULT_BODY_BYTES + 1)
+    )
+    assert large.status_code == 413
 
 
 @pytest.mark.parametrize(

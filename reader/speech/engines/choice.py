@@ -36,6 +36,13 @@ class EngineChoice:
             if callable(warm_up):
                 warm_up()
 
+    def halt(self) -> None:
+        """Stop what the engines are doing now (the service stops), for those that can."""
+        for engine in self.engines:
+            halt = getattr(engine, "halt", None)
+            if callable(halt):
+                halt()
+
     def close(self) -> None:
         for engine in self.engines:
             close = getattr(engine, "close", None)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from reader.config import Settings
-from reader.errors import EngineError
+from reader.errors import BuildStopped, EngineError
 from reader.speech.engines import RawAudio
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ QUIET = 64
 """Samples below this (of 32767) count as silence when looking for the breaks."""
 LETTERS_PER_WPM = 0.093
 """Letters heard per second for each word a minute: measured on the pages, 14.9/s at 160."""
+HALTED = "Oplæsningen blev afbrudt, fordi tjenesten stopper."
 
 
 class EspeakEngine:
@@ -49,6 +50,9 @@ class EspeakEngine:
         self._timeout = settings.espeak_timeout
         self._version: str | None = None
         self._version_lock = threading.Lock()
+        self._children: set[subprocess.Popen[bytes]] = set()
+        self._children_lock = threading.Lock()
+        self._halted = False
 
     @property
     def name(self) -> str:
@@ -70,6 +74,15 @@ class EspeakEngine:
     @property
     def sample_rates(self) -> tuple[int, ...] | None:
         return None  # WAV: the decoder checks it
+
+    def halt(self) -> None:
+        """Stop every espeak-ng process now (the service stops): the calls waiting for them,
+        and any call after this, raise ``BuildStopped``. Nothing they would have made is kept."""
+        with self._children_lock:
+            self._halted = True
+            running = list(self._children)
+        for process in running:
+            process.terminate()
 
     @staticmethod
     def available() -> bool:
@@ -123,22 +136,34 @@ class EspeakEngine:
         command = [BINARY, "-v", VOICE, "-s", str(self._speed), "-b", "1", "--stdin", "--stdout"]
         if ssml:
             command.insert(-2, "-m")
+        with self._children_lock:
+            if self._halted:
+                raise BuildStopped(HALTED)
+            try:
+                process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                )
+            except OSError as error:
+                raise EngineError(f"espeak-ng kunne ikke startes: {error.strerror}") from None
+            self._children.add(process)
         try:
-            done = subprocess.run(
-                command,
-                input=text,
-                capture_output=True,
-                timeout=self._timeout,
-                check=False,
-            )
+            stdout, stderr = process.communicate(text, timeout=self._timeout)
         except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
             raise EngineError(f"espeak-ng svarede ikke inden for {self._timeout:g} s") from None
-        except OSError as error:
-            raise EngineError(f"espeak-ng kunne ikke startes: {error.strerror}") from None
-        if done.returncode != 0:
-            raise EngineError(f"espeak-ng fejlede ({done.returncode}): {_first_line(done.stderr)}")
+        finally:
+            with self._children_lock:
+                self._children.discard(process)
+        if self._halted:  # terminated half-way: whatever it wrote is not a whole answer
+            raise BuildStopped(HALTED)
+        if process.returncode != 0:
+            raise EngineError(f"espeak-ng fejlede ({process.returncode}): {_first_line(stderr)}")
         try:
-            return fix_wav_sizes(done.stdout)
+            return fix_wav_sizes(stdout)
         except ValueError as error:
             raise EngineError(f"espeak-ng gav ugyldig lyd: {error}") from None
 
