@@ -1,12 +1,15 @@
-"""The espeak-ng engine, run for real."""
+"""The espeak-ng engine, run for real: through its library's worker and through its command."""
 
 from __future__ import annotations
 
 import io
+import os
+import signal
 import struct
 import threading
 import time
 import wave
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,14 +17,22 @@ import pytest
 from reader.config import Settings
 from reader.errors import BuildStopped, EngineError
 from reader.speech.engines import Engine
-from reader.speech.engines.espeak import EspeakEngine, fix_wav_sizes, split_at_breaks
+from reader.speech.engines.espeak import (
+    EspeakEngine,
+    event_spans,
+    fix_wav_sizes,
+    split_at_breaks,
+)
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def engine() -> EspeakEngine:
-    return EspeakEngine(Settings())
+@pytest.fixture(params=["library", "command"])
+def engine(request: pytest.FixtureRequest) -> Iterator[EspeakEngine]:
+    engine = EspeakEngine(Settings(), worker=request.param == "library")
+    assert engine.times_words == (request.param == "library")
+    yield engine
+    engine.close()
 
 
 def duration(data: bytes) -> float:
@@ -83,7 +94,7 @@ def test_a_failing_binary_is_an_engine_error_with_its_first_stderr_line(
     _fake_binary(tmp_path, "echo 'Error: voice data missing' >&2\necho second >&2\nexit 3")
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(EngineError, match=r"\(3\): Error: voice data missing$"):
-        EspeakEngine(Settings()).synthesize("Hej.")
+        EspeakEngine(Settings(), worker=False).synthesize("Hej.")
 
 
 def test_output_that_is_not_wav_is_an_engine_error(
@@ -92,21 +103,21 @@ def test_output_that_is_not_wav_is_an_engine_error(
     _fake_binary(tmp_path, "echo 'usage: espeak-ng [options]'")
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(EngineError):
-        EspeakEngine(Settings()).synthesize("Hej.")
+        EspeakEngine(Settings(), worker=False).synthesize("Hej.")
 
 
 def test_a_hanging_binary_times_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_binary(tmp_path, "exec sleep 30")
     monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
     with pytest.raises(EngineError, match="0.2 s"):
-        EspeakEngine(Settings(espeak_timeout=0.2)).synthesize("Hej.")
+        EspeakEngine(Settings(espeak_timeout=0.2), worker=False).synthesize("Hej.")
 
 
 def test_a_missing_binary_is_unavailable_and_an_engine_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    engine = EspeakEngine(Settings())
+    engine = EspeakEngine(Settings(), worker=False)
     assert not engine.available()
     assert engine.identity["version"] == "unknown"
     with pytest.raises(EngineError):
@@ -178,15 +189,17 @@ def test_audio_that_does_not_split_into_as_many_pieces_is_refused() -> None:
 
 
 def _espeak_children() -> list[int]:
-    """The espeak-ng processes this test process has started and not reaped."""
+    """The espeak-ng processes (commands or library workers) this test process has started and
+    not reaped."""
     found = []
     for task in Path("/proc/self/task").iterdir():
         for pid in (task / "children").read_text().split():
             try:
                 name = Path(f"/proc/{pid}/comm").read_text().strip()
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
             except FileNotFoundError:
                 continue
-            if name.startswith("espeak"):
+            if name.startswith("espeak") or b"_espeak_worker" in command:
                 found.append(int(pid))
     return found
 
@@ -217,3 +230,48 @@ def test_halt_ends_the_running_espeak_ng_at_once_and_every_later_call(
     assert _espeak_children() == []
     with pytest.raises(BuildStopped):
         engine.synthesize("Endnu en sætning.")
+
+
+def test_the_library_worker_says_where_each_word_starts_and_ends() -> None:
+    engine = EspeakEngine(Settings())
+    try:
+        text = "Børne- og ungepolitikken gælder fra 2015, og alle skal være med."
+        raw = engine.synthesize(text)
+    finally:
+        engine.close()
+    assert raw.words is not None and len(raw.words) == len(text.split())
+    starts = [start for start, _ in raw.words]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    assert all(start <= end for start, end in raw.words)
+    assert raw.words[-1][1] <= duration(raw.data) + 1e-6
+    # "2015," is four spoken words and the longest here; the comma after it is a pause.
+    lengths = [end - start for start, end in raw.words]
+    assert lengths.index(max(lengths)) == 5
+
+
+def test_the_command_says_nothing_about_words() -> None:
+    assert EspeakEngine(Settings(), worker=False).synthesize("Hej med dig.").words is None
+
+
+def test_a_worker_that_dies_is_an_engine_error_and_the_next_call_starts_another() -> None:
+    engine = EspeakEngine(Settings())
+    try:
+        engine.synthesize("Første.")
+        (pid,) = _espeak_children()
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(EngineError, match="holdt op med at svare"):
+            engine.synthesize("Anden.")
+        assert engine.synthesize("Tredje.").words is not None
+        assert len(_espeak_children()) == 1
+    finally:
+        engine.close()
+    assert _espeak_children() == []
+
+
+def test_word_events_are_matched_to_the_words_they_start() -> None:
+    text = "Hej – med dig."
+    # espeak-ng's word events (kind 1, character from 1) and the clause end (kind 5).
+    events = [[1, 1, 0], [1, 7, 5000], [1, 11, 9000], [1, 11, 9100], [5, 14, 15000]]
+    assert event_spans(text, events, 16000, 10000) == ((0.0, 0.5), (0.5, 0.9), (0.9, 1.5))
+    assert event_spans(text, events[:2], 16000, 10000) is None  # "dig" never started
+    assert event_spans(text, [[1, 1, 99999]], 16000, 10000) is None  # past the audio

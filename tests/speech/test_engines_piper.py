@@ -67,6 +67,21 @@ def test_a_danish_sentence_becomes_speech_at_the_models_rate(engine: PiperEngine
     assert np.sqrt(np.mean(pcm.astype(np.float64) ** 2)) > 500  # speech, not silence
 
 
+def test_piper_says_where_each_word_is_even_a_number_spoken_as_several(
+    engine: PiperEngine,
+) -> None:
+    text = "Planen gælder fra 2015, og alle skal være med."
+    raw = engine.synthesize(text)
+    rate, pcm = samples(raw.data)
+    assert raw.words is not None and len(raw.words) == len(text.split())
+    starts = [start for start, _ in raw.words]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    assert all(start < end for start, end in raw.words)
+    assert raw.words[-1][1] <= pcm.size / rate + 1e-6
+    lengths = [end - start for start, end in raw.words]
+    assert lengths.index(max(lengths)) == 3  # "2015," is "to tusind og femten"
+
+
 def test_the_model_is_loaded_once_for_many_sentences(engine: PiperEngine) -> None:
     for text in ("Første sætning.", "Anden sætning er lidt længere.", "Tredje."):
         engine.synthesize(text)

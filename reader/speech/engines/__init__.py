@@ -6,11 +6,17 @@ engine returns into the one clip format, once, when it caches it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
+from reader.speech.words import word_tokens
+
 AudioFormat = Literal["mp3", "wav"]
+
+WordSpans = tuple[tuple[float, float], ...]
+"""(start, end) in seconds from the start of the engine's audio, one per word of the text."""
 
 
 @dataclass(frozen=True)
@@ -19,6 +25,29 @@ class RawAudio:
 
     data: bytes
     format: AudioFormat
+    words: WordSpans | None = None
+    """Where each word of the spoken text (``reader.speech.words.word_tokens``) is heard;
+    None when the engine cannot tell (gTTS)."""
+
+
+def word_spans(value: object, text: str) -> WordSpans | None:
+    """A worker's word spans, if they are usable for ``text``: one ordered, finite, non-negative
+    (start, end) pair per word; None otherwise (the clip then has no word timings)."""
+    if not isinstance(value, list) or len(value) != len(word_tokens(text)) or not value:
+        return None
+    spans: list[tuple[float, float]] = []
+    previous = 0.0
+    for pair in value:
+        if not (isinstance(pair, list) and len(pair) == 2):
+            return None
+        start, end = pair
+        if not all(isinstance(v, int | float) and math.isfinite(v) for v in (start, end)):
+            return None
+        if not previous <= start <= end:
+            return None
+        spans.append((float(start), float(end)))
+        previous = float(start)
+    return tuple(spans)
 
 
 @runtime_checkable

@@ -1,27 +1,38 @@
-"""espeak-ng: the offline Danish voice, run as a subprocess (no shell, text on stdin).
+"""espeak-ng: the offline Danish voice.
 
-Starting espeak-ng costs about 7 ms (it loads the Danish voice) — more than speaking a short
-sentence — so ``synthesize_many`` speaks many sentences in one process, separated by long
-SSML breaks, and cuts the audio at those breaks.
+espeak-ng is GPL-3.0 and stays out of reader's process. It speaks in long-lived worker programs
+(``_espeak_worker.py``) that load its library once and answer over a pipe; the library also
+says where each word starts, so these clips carry word timings.
+
+Without the library, the ``espeak-ng`` command speaks instead (no shell, text on stdin), with no
+word timings. Starting it costs about 7 ms (it loads the Danish voice) — more than speaking a
+short sentence — so ``synthesize_many`` then speaks many sentences in one process, separated by
+long SSML breaks, and cuts the audio at those breaks.
 """
 
 from __future__ import annotations
 
+import ctypes.util
 import html
 import io
 import logging
+import os
 import shutil
 import struct
 import subprocess
+import sys
 import threading
 import wave
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from reader.config import Settings
 from reader.errors import BuildStopped, EngineError
-from reader.speech.engines import RawAudio
+from reader.speech.engines import RawAudio, WordSpans
+from reader.speech.engines._pipe import WorkerPool
+from reader.speech.words import word_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +51,23 @@ QUIET = 64
 LETTERS_PER_WPM = 0.093
 """Letters heard per second for each word a minute: measured on the pages, 14.9/s at 160."""
 HALTED = "Oplæsningen blev afbrudt, fordi tjenesten stopper."
+WORKER = Path(__file__).with_name("_espeak_worker.py")
+WORD_EVENT, END_EVENT = 1, 5
+
+
+def library_available() -> bool:
+    """espeak-ng's library is installed (looked up by name; it is never loaded here)."""
+    return ctypes.util.find_library("espeak-ng") is not None
 
 
 class EspeakEngine:
-    """Danish speech from espeak-ng; returns WAV (mono, 16 bit, 22050 Hz)."""
+    """Danish speech from espeak-ng; returns WAV (mono, 16 bit, 22050 Hz).
 
-    def __init__(self, settings: Settings) -> None:
+    ``worker`` speaks through the library's worker programs (with word timings) when the
+    library is installed; False, or no library, uses the ``espeak-ng`` command.
+    """
+
+    def __init__(self, settings: Settings, *, worker: bool = True) -> None:
         self._speed = settings.espeak_speed
         self._timeout = settings.espeak_timeout
         self._version: str | None = None
@@ -53,6 +75,16 @@ class EspeakEngine:
         self._children: set[subprocess.Popen[bytes]] = set()
         self._children_lock = threading.Lock()
         self._halted = False
+        self._pool = (
+            WorkerPool(
+                [sys.executable, "-P", str(WORKER), VOICE, str(self._speed)],
+                "espeak-ng",
+                min(4, os.cpu_count() or 1),
+                self._timeout,
+            )
+            if worker and library_available()
+            else None
+        )
 
     @property
     def name(self) -> str:
@@ -83,6 +115,17 @@ class EspeakEngine:
             running = list(self._children)
         for process in running:
             process.terminate()
+        if self._pool is not None:
+            self._pool.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+
+    @property
+    def times_words(self) -> bool:
+        """Its clips say where each word is heard."""
+        return self._pool is not None
 
     @staticmethod
     def available() -> bool:
@@ -114,14 +157,39 @@ class EspeakEngine:
     def synthesize(self, text: str) -> RawAudio:
         if not text.strip():
             raise EngineError("Der er ingen tekst at læse op")
+        if self._pool is not None:
+            return self._ask(text)
         return RawAudio(data=self._run(text.encode("utf-8"), ssml=False), format="wav")
 
+    def _ask(self, text: str) -> RawAudio:
+        assert self._pool is not None
+        if self._halted:
+            raise BuildStopped(HALTED)
+        try:
+            header, wav = self._pool.ask({"text": text})
+        except EngineError:
+            if self._halted:  # stopped half-way: whatever it said is not a whole answer
+                raise BuildStopped(HALTED) from None
+            raise
+        samples = header.get("samples")
+        events = header.get("events")
+        words = None
+        if isinstance(samples, int) and isinstance(events, list):
+            words = event_spans(text, events, samples, self._pool_rate(wav))
+        return RawAudio(data=wav, format="wav", words=words)
+
+    @staticmethod
+    def _pool_rate(wav: bytes) -> int:
+        with wave.open(io.BytesIO(wav)) as reader:
+            return int(reader.getframerate())
+
     def synthesize_many(self, texts: Sequence[str]) -> list[RawAudio]:
-        """One clip per text, from one espeak-ng process; falls back to one process per text
-        when the audio cannot be cut into exactly as many pieces."""
+        """One clip per text: from the worker one by one (it has no start-up cost), else from
+        one espeak-ng process, cut at breaks; one process per text when that audio cannot be
+        cut into exactly as many pieces."""
         if any(not text.strip() for text in texts):
             raise EngineError("Der er ingen tekst at læse op")
-        if len(texts) < 2:
+        if self._pool is not None or len(texts) < 2:
             return [self.synthesize(text) for text in texts]
         pause = f'<break time="{BREAK_MS}ms"/>'
         ssml = "<speak>" + pause.join(html.escape(t, quote=False) for t in texts) + "</speak>"
@@ -166,6 +234,66 @@ class EspeakEngine:
             return fix_wav_sizes(stdout)
         except ValueError as error:
             raise EngineError(f"espeak-ng gav ugyldig lyd: {error}") from None
+
+
+def event_spans(text: str, events: Sequence[object], samples: int, rate: int) -> WordSpans | None:
+    """Each word's (start, end) in seconds from espeak-ng's events.
+
+    espeak-ng says a word starts at a character of the text; a number gives several events
+    ("2015" is four spoken words), and now and then an event names a character a word or two
+    off. So each word takes, in order, the word event whose character is nearest its own (one
+    event per word, the least total distance), and ends where the next word starts or the
+    clause ends. None unless there are at least as many word events as words
+    (``word_tokens``).
+    """
+    tokens = word_tokens(text)
+    marks: list[tuple[int, int, int]] = []  # (kind, character from 0, sample)
+    for event in events:
+        if not (isinstance(event, list) and len(event) == 3):
+            return None
+        if not all(isinstance(v, int) for v in event) or not 0 <= event[2] <= samples:
+            return None
+        marks.append((event[0], event[1] - 1, event[2]))
+    if any(later[2] < earlier[2] for earlier, later in zip(marks, marks[1:], strict=False)):
+        return None
+    word_marks = [n for n, mark in enumerate(marks) if mark[0] == WORD_EVENT]
+    chosen = _choose([marks[n][1] for n in word_marks], [t.start for t in tokens])
+    if not tokens or chosen is None:
+        return None
+    starts = [word_marks[k] for k in chosen]
+    spans = []
+    for number, first in enumerate(starts):
+        following = starts[number + 1] if number + 1 < len(starts) else len(marks)
+        ends = [marks[n][2] for n in range(first + 1, following) if marks[n][0] == END_EVENT]
+        stop = ends[0] if ends else (marks[following][2] if following < len(marks) else samples)
+        spans.append((marks[first][2] / rate, max(marks[first][2], stop) / rate))
+    return tuple(spans)
+
+
+def _choose(positions: Sequence[int], starts: Sequence[int]) -> list[int] | None:
+    """Indexes into ``positions``, one per start and increasing, with the least total
+    distance between each start and its position (None: fewer positions than starts)."""
+    count, options = len(starts), len(positions)
+    if count == 0 or options < count:
+        return None
+    far = float("inf")
+    cost = [[far] * options for _ in range(count)]
+    back = [[-1] * options for _ in range(count)]
+    for j in range(options):
+        cost[0][j] = abs(positions[j] - starts[0])
+    for i in range(1, count):
+        best, best_at = far, -1
+        for j in range(i, options):
+            if cost[i - 1][j - 1] < best:
+                best, best_at = cost[i - 1][j - 1], j - 1
+            cost[i][j] = best + abs(positions[j] - starts[i])
+            back[i][j] = best_at
+    j = min(range(count - 1, options), key=lambda k: cost[count - 1][k])
+    chosen = [j]
+    for i in range(count - 1, 0, -1):
+        j = back[i][j]
+        chosen.append(j)
+    return chosen[::-1]
 
 
 def split_at_breaks(wav: bytes, count: int) -> list[bytes] | None:
