@@ -21,6 +21,7 @@ from reader.audio.manifest import (
     ManifestStore,
     PageState,
     TrackInfo,
+    WordInfo,
     page_state,
 )
 from reader.audio.tracks import (
@@ -40,6 +41,7 @@ from reader.errors import BuildStopped, NothingToSpeak, SectionNotFound
 from reader.speech.lexicon import Lexicon, load_lexicon
 from reader.speech.normalize import normalize
 from reader.speech.script import Line, page_script, script_hash
+from reader.speech.words import align
 
 logger = logging.getLogger(__name__)
 
@@ -401,12 +403,17 @@ class Builder:
             if line is None or isinstance(item, Pause):
                 continue
             heard_start, heard_end = item.heard_ms
+            start_ms = round(span.start_ms + heard_start)
+            end_ms = min(round(span.start_ms + heard_end), track.duration_ms)
+            words = _cue_words(line, item, span.start_ms, (start_ms, end_ms))
             cues.append(
                 CueInfo(
                     id=line.sentence_id,
-                    start_ms=round(span.start_ms + heard_start),
-                    end_ms=min(round(span.start_ms + heard_end), track.duration_ms),
+                    start_ms=start_ms,
+                    end_ms=end_ms,
                     text=line.text,
+                    word_timings=words is not None,
+                    words=words or [],
                 )
             )
         return TrackInfo(id=track_id, hash=digest, duration_ms=track.duration_ms, cues=cues)
@@ -475,3 +482,21 @@ def speak_text(builder: Builder, text: str, *, title: str = "Oplæsning") -> tup
         items.append(builder.clips.get_or_make(sentence, urgent=True))
     track = assemble(items, TrackTags(title=title, url=builder.base_url))
     return track.data, track.duration_ms
+
+
+def _cue_words(
+    line: Line, clip: Clip, clip_start_ms: int, cue: tuple[int, int]
+) -> list[WordInfo] | None:
+    """The written words of ``line`` and where the track says them, from its clip's word
+    times, inside the sentence's cue (None: the clip's engine does not tell)."""
+    if clip.words is None:
+        return None
+    aligned = align(line.text, line.spoken, clip.words)
+    if aligned is None:
+        return None
+    low, high = cue
+
+    def inside(ms: float) -> int:
+        return min(max(round(clip_start_ms + ms), low), high)
+
+    return [WordInfo(text=text, start_ms=inside(a), end_ms=inside(b)) for text, a, b in aligned]

@@ -68,6 +68,9 @@ class Clip:
     """Where the sentence is heard, in ms from the clip's start (None: the whole clip)."""
     voice: str = ""
     """The engine's voice (``da``, or a Piper model's name)."""
+    words: tuple[tuple[float, float], ...] | None = None
+    """Where each word of the spoken text is heard, in ms from the clip's start (None: the
+    engine cannot tell)."""
 
     @property
     def duration_ms(self) -> float:
@@ -537,6 +540,7 @@ class ClipCache:
             "frames": audio.frames,
             "duration_ms": round(audio.duration_ms, 3),
             "sound_ms": audio.sound_ms,
+            "words": audio.words,
             "text_sha": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         }
         ours = json.dumps(sidecar).encode("ascii")
@@ -558,6 +562,8 @@ class ClipCache:
                     degraded,
                     synthesized=True,
                     sound_ms=won.sound_ms,
+                    voice=won.voice,
+                    words=won.words,
                 )
         return Clip(
             key,
@@ -568,6 +574,7 @@ class ClipCache:
             synthesized=True,
             sound_ms=audio.sound_ms,
             voice=voice,
+            words=audio.words,
         )
 
     def _load(self, key: str, degraded: bool) -> Clip | None:
@@ -601,6 +608,7 @@ class ClipCache:
             degraded,
             sound_ms=_sound(meta.get("sound_ms")),
             voice=voice if isinstance(voice, str) else "",
+            words=_words(meta.get("words")),
         )
 
     @contextmanager
@@ -620,6 +628,13 @@ class ClipCache:
 
 def _name(key: str) -> str:
     return f"{key[:2]}/{key}.mp3"
+
+
+def _words(value: object) -> tuple[tuple[float, float], ...] | None:
+    if not isinstance(value, list):
+        return None
+    pairs = [_sound(pair) for pair in value]
+    return tuple(pair for pair in pairs if pair is not None) if None not in pairs else None
 
 
 def _sound(value: object) -> tuple[float, float] | None:

@@ -25,11 +25,12 @@ import soundfile
 
 from reader.audio import loudness
 from reader.errors import EngineError
-from reader.speech.engines import AudioFormat, RawAudio
+from reader.speech.engines import AudioFormat, RawAudio, WordSpans
 
 logger = logging.getLogger(__name__)
 
 Pcm = npt.NDArray[np.int16]
+WordTimes = tuple[tuple[float, float], ...]
 MpegVersion = Literal["1", "2", "2.5"]
 
 FORMAT_VERSION: Final = 3
@@ -258,6 +259,8 @@ class EncodedAudio:
     sound_ms: tuple[float, float] | None = None
     """Where the sound starts and ends once decoded, in ms from the first frame (None: unknown
     or silent)."""
+    words: WordTimes | None = None
+    """Where each word of the spoken text is heard, in ms like ``sound_ms`` (None: unknown)."""
 
     @property
     def duration_ms(self) -> float:
@@ -458,25 +461,34 @@ def _normalise(body: npt.NDArray[np.float64], ceiling_dbtp: float) -> npt.NDArra
     return body * curve
 
 
-def prepare(pcm: Pcm, ceiling_dbtp: float = TRUE_PEAK_CEILING_DBTP) -> Pcm:
-    """Trim, normalise loudness, keep silent edges and pad to whole frames.
-
-    The result starts and ends with ``EDGE_SILENCE_MS`` of silence, its integrated loudness is
-    ``TARGET_LUFS`` (true peaks limited to ``ceiling_dbtp``), and its length is a multiple of
-    ``SAMPLES_PER_FRAME``.
-    """
-    signal = pcm.astype(np.float64) / 32768
-    edge = np.zeros(SAMPLE_RATE * EDGE_SILENCE_MS // 1000)
+def _voiced_bounds(signal: npt.NDArray[np.float64]) -> tuple[int, int] | None:
+    """Where ``prepare`` cuts the engine's audio: from one quiet block before the first voiced
+    block to one after the last (None: nothing is voiced)."""
     peaks = _block_peaks(signal, _BLOCK)
     loudest = float(peaks.max()) if peaks.size else 0.0
     threshold = max(_db(SILENCE_FLOOR_DBFS), loudest * _db(-TRIM_BELOW_PEAK_DB))
     voiced = np.flatnonzero(peaks > threshold)
     if voiced.size == 0:
+        return None
+    return max(0, int(voiced[0]) - 1) * _BLOCK, min(signal.size, (int(voiced[-1]) + 2) * _BLOCK)
+
+
+def prepare(pcm: Pcm, ceiling_dbtp: float = TRUE_PEAK_CEILING_DBTP) -> Pcm:
+    """Trim, normalise loudness, keep silent edges and pad to whole frames.
+
+    The result starts and ends with ``EDGE_SILENCE_MS`` of silence, its integrated loudness is
+    ``TARGET_LUFS`` (true peaks limited to ``ceiling_dbtp``), and its length is a multiple of
+    ``SAMPLES_PER_FRAME``. Sample ``i`` of ``pcm`` is sample ``i + prepared_offset(pcm)`` of
+    the result.
+    """
+    signal = pcm.astype(np.float64) / 32768
+    edge = np.zeros(SAMPLE_RATE * EDGE_SILENCE_MS // 1000)
+    bounds = _voiced_bounds(signal)
+    if bounds is None:
         body = np.zeros(0)
     else:
         # One quiet block of context on each side, faded, so a soft onset is not cut hard.
-        start = max(0, int(voiced[0]) - 1) * _BLOCK
-        end = min(signal.size, (int(voiced[-1]) + 2) * _BLOCK)
+        start, end = bounds
         body = signal[start:end].copy()
         fade = min(_BLOCK, body.size // 2)
         ramp = np.linspace(0.0, 1.0, fade, endpoint=False)
@@ -488,6 +500,78 @@ def prepare(pcm: Pcm, ceiling_dbtp: float = TRUE_PEAK_CEILING_DBTP) -> Pcm:
     padded[: joined.size] = joined
     largest = math.floor(_db(ceiling_dbtp) * 32768)  # rounding must not cross it
     return np.clip(np.round(padded * 32768), -largest, largest).astype(np.int16)
+
+
+def prepared_offset(pcm: Pcm) -> int:
+    """How far ``prepare`` moves the engine's samples: the edge added less the part cut."""
+    bounds = _voiced_bounds(pcm.astype(np.float64) / 32768)
+    return SAMPLE_RATE * EDGE_SILENCE_MS // 1000 - (bounds[0] if bounds else 0)
+
+
+WORD_ONSET_BELOW_PEAK_DB: Final = 40.0
+"""A 5 ms block of a clip counts as speech for word timings when its peak is within this many
+dB of the clip's loudest (quieter blocks are pauses or the tail of a breath)."""
+
+
+WORD_SNAP_BLOCKS: Final = 12
+"""How far (in 5 ms blocks) an engine's word start may be moved onto the end of a pause:
+espeak-ng's events and Piper's alignments both land a few blocks off the sound."""
+PAUSE_BLOCKS: Final = 6
+"""A quiet run at least this long (30 ms) is a pause between words; a shorter one is inside a
+word (a stop consonant)."""
+
+
+def word_times(prepared: Pcm, words: WordSpans, offset: int) -> WordTimes:
+    """Each word's (start, end) in ms from the clip's first frame once decoded (the codec's
+    delay included, like ``sound_ms``), moved onto the clip's own sound.
+
+    A start near the end of a pause goes to where speech resumes, and a start in silence to the
+    next speech, so that a highlight never lights a word during the pause before it. A word
+    ends where the first pause near or after the engine's end begins, or, said without a pause
+    into the next word, at its last sound before that one starts.
+    """
+    peaks = _block_peaks(prepared.astype(np.float64) / 32768, _BLOCK)
+    loudest = float(peaks.max()) if peaks.size else 0.0
+    speech = peaks > loudest * _db(-WORD_ONSET_BELOW_PEAK_DB)
+    limit = peaks.size
+    edges = np.flatnonzero(np.diff(np.concatenate(([1], speech.astype(np.int8), [1]))))
+    pauses = [
+        (int(a), int(b))
+        for a, b in zip(edges[::2], edges[1::2], strict=True)
+        if b - a >= PAUSE_BLOCKS or a == 0 or b == limit
+    ]
+    resumes = np.array([b for _, b in pauses if b < limit], dtype=np.int64)
+
+    def block(seconds: float) -> int:
+        return min(limit, max(0, round((seconds * SAMPLE_RATE + offset) / _BLOCK)))
+
+    starts: list[int] = []
+    for start, _ in words:
+        floor = starts[-1] if starts else 0
+        nominal = max(block(start), floor)
+        near = resumes[(resumes >= max(floor, nominal - WORD_SNAP_BLOCKS))]
+        near = near[near <= nominal + WORD_SNAP_BLOCKS]
+        if near.size:
+            nominal = int(near[np.argmin(np.abs(near - nominal))])
+        elif nominal < limit and not speech[nominal]:
+            later = np.flatnonzero(speech[nominal:])
+            nominal += int(later[0]) if later.size else 0
+        starts.append(nominal)
+    times: list[tuple[float, float]] = []
+    for number, (start, (_, end)) in enumerate(zip(starts, words, strict=True)):
+        bound = starts[number + 1] if number + 1 < len(starts) else limit
+        # A pause well inside the word (a long stop consonant) does not end it.
+        after = max(start, block(end) - WORD_SNAP_BLOCKS)
+        stop = next((a for a, b in pauses if after < a <= bound and b > a), None)
+        if stop is None:
+            heard = np.flatnonzero(speech[start:bound])
+            stop = start + int(heard[-1]) + 1 if heard.size else min(start + 1, max(bound, start))
+        times.append((_block_ms(start), _block_ms(stop)))
+    return tuple(times)
+
+
+def _block_ms(block: int) -> float:
+    return round((block * _BLOCK + CODEC_DELAY_SAMPLES) * 1000 / SAMPLE_RATE, 1)
 
 
 # --- MP3 out --------------------------------------------------------------------------------
@@ -546,7 +630,10 @@ def make_clip_audio(raw: RawAudio, timeout: float = 30.0) -> EncodedAudio:
         (start + CODEC_DELAY_SAMPLES) * 1000 / SAMPLE_RATE,
         (end + CODEC_DELAY_SAMPLES) * 1000 / SAMPLE_RATE,
     )
-    return EncodedAudio(encoded.data, encoded.frames, sound_ms)
+    words = None
+    if raw.words is not None:
+        words = word_times(prepared, raw.words, prepared_offset(pcm))
+    return EncodedAudio(encoded.data, encoded.frames, sound_ms, words)
 
 
 @lru_cache(maxsize=32)

@@ -15,6 +15,14 @@ from reader.content.slugs import check_slug
 PageState = Literal["fresh", "stale", "missing", "degraded"]
 
 
+class WordInfo(BaseModel):
+    """Where one written word of a sentence is heard in a track."""
+
+    text: str
+    start_ms: int
+    end_ms: int
+
+
 class CueInfo(BaseModel):
     """Where one sentence is heard in a track, and the sentence as written."""
 
@@ -22,6 +30,9 @@ class CueInfo(BaseModel):
     start_ms: int
     end_ms: int
     text: str
+    word_timings: bool = False
+    """Its engine said where the words are (Piper, espeak-ng); False: gTTS, which does not."""
+    words: list[WordInfo] = []
 
 
 class TrackInfo(BaseModel):

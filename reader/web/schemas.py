@@ -123,10 +123,24 @@ class Readiness(BaseModel):
     problems: list[str]
 
 
+class WordDocument(BaseModel):
+    text: str = Field(description="The word as written in the sentence")
+    start_ms: int
+    end_ms: int
+
+
 class CueDocument(BaseModel):
     id: str = Field(description="The sentence id (also the WebVTT cue id)")
     start_ms: int
     end_ms: int
+    word_timings: bool = Field(
+        description="The voice said where each word is (Piper, espeak-ng); false for gTTS, "
+        "which does not: `words` is then empty"
+    )
+    words: list[WordDocument] = Field(
+        description="Each written word of the sentence (white-space separated, with a letter or "
+        "digit in it) and when it is heard, in ms on this track like the sentence"
+    )
 
 
 class TrackDocument(BaseModel):
@@ -167,7 +181,16 @@ def track_document(view: TrackView, slug: str, base_url: str, *, section: bool) 
         audio_url=base_url + audio_path(track.hash) if track else None,
         duration_ms=track.duration_ms if track else None,
         timings_url=f"{root}/timings.vtt",
-        timings=[CueDocument(id=c.id, start_ms=c.start_ms, end_ms=c.end_ms) for c in view.cues],
+        timings=[
+            CueDocument(
+                id=c.id,
+                start_ms=c.start_ms,
+                end_ms=c.end_ms,
+                word_timings=c.word_timings,
+                words=[WordDocument(**w.model_dump()) for w in c.words],
+            )
+            for c in view.cues
+        ],
     )
 
 
