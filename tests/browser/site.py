@@ -83,7 +83,7 @@ def reader_app(
         )
     if speak_per_minute is not None:
         settings = settings.model_copy(update={"speak_per_minute": speak_per_minute})
-    engines = EngineChoice((ToneEngine(ms_per_char=MS_PER_CHAR),), None)
+    engines = EngineChoice((ToneEngine(ms_per_char=MS_PER_CHAR, words=True),), None)
     services = build_services(settings, engines)
     try:
         for slug in WARM_SLUGS:

@@ -12,7 +12,8 @@ import numpy as np
 import numpy.typing as npt
 
 from reader.errors import EngineError
-from reader.speech.engines import AudioFormat, RawAudio
+from reader.speech.engines import AudioFormat, RawAudio, WordSpans
+from reader.speech.words import word_tokens
 
 RATE = 22050
 
@@ -23,7 +24,8 @@ class ToneEngine:
     The tone is framed by ``margin_ms`` of silence (which the clip preparation trims) and gently
     modulated, so it has speech-like loudness to measure. Set ``fail`` to make calls raise
     ``EngineError``; give a ``gate`` to hold every call until the test sets it; ``delay`` sleeps
-    in each call. ``audio_format="mp3"`` returns MP3 at 24 kHz like gTTS (made with ffmpeg).
+    in each call; ``words`` says where each word is, as Piper and espeak-ng do.
+    ``audio_format="mp3"`` returns MP3 at 24 kHz like gTTS (made with ffmpeg).
     """
 
     def __init__(
@@ -37,8 +39,10 @@ class ToneEngine:
         audio_format: AudioFormat = "wav",
         gate: threading.Event | None = None,
         delay: float = 0.0,
+        words: bool = False,
     ) -> None:
         self._name = name
+        self.words = words
         self.ms_per_char = ms_per_char
         self.amplitude = amplitude
         self.frequency = frequency
@@ -63,6 +67,7 @@ class ToneEngine:
             "frequency": str(self.frequency),
             "ms_per_char": str(self.ms_per_char),
             "format": self.audio_format,
+            "words": str(self.words),
         }
 
     @property
@@ -101,8 +106,17 @@ class ToneEngine:
             wav.setframerate(RATE)
             wav.writeframes(self.tone(text).tobytes())
         if self.audio_format == "wav":
-            return RawAudio(buffer.getvalue(), "wav")
-        return RawAudio(to_gtts_like_mp3(buffer.getvalue()), "mp3")
+            return RawAudio(buffer.getvalue(), "wav", self.word_spans(text))
+        return RawAudio(to_gtts_like_mp3(buffer.getvalue()), "mp3", self.word_spans(text))
+
+    def word_spans(self, text: str) -> WordSpans | None:
+        """With ``words``: each word's characters' share of the tone, as an engine that
+        times its words would say it."""
+        if not self.words:
+            return None
+        at = self.margin_ms / 1000
+        per = self.ms_per_char / 1000
+        return tuple((at + t.start * per, at + t.end * per) for t in word_tokens(text))
 
 
 def to_gtts_like_mp3(wav_data: bytes) -> bytes:

@@ -19,11 +19,12 @@ pytestmark = pytest.mark.anyio
 SCRIPT = (STATIC_DIR / "player.js").read_text()
 STYLES = (STATIC_DIR / "player.css").read_text()
 PAGE_STYLES = (STATIC_DIR / "reader.css").read_text()
-BUDGET = 22 * 1024
+BUDGET = 24 * 1024
 """Was 15 KB (12.3 KB used) before the reading tools (the "Lyt" button by a selection, the
 compact bar, shortcuts and their help, resume, text settings and the reading ruler) and the
 embed's host mode (reading and marking the sentences of the page it sits on) took the three
-files to 20.9 KB gzipped; a reading view still loads less than one photo would."""
+files to 20.9 KB gzipped, then 22 KB until marking the word being read added 1.1 KB (23.5 KB);
+a reading view still loads less than one photo would."""
 
 # Text (or control) colour and the background it is drawn on, by custom property name.
 PLAYER_PAIRS = [
@@ -50,7 +51,7 @@ def schemes(css: str, dark_marker: str) -> dict[str, dict[str, str]]:
     return {"light": light, "dark": {**light, **palette(dark_block)}}
 
 
-def test_script_and_styles_together_are_under_22_kb_gzipped() -> None:
+def test_script_and_styles_together_are_under_24_kb_gzipped() -> None:
     sizes = {
         name: len(gzip.compress((STATIC_DIR / name).read_bytes(), 9))
         for name in ("player.js", "player.css", "reader.css")

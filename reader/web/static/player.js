@@ -6,7 +6,9 @@
  * view, in the iframe player (/embed/{slug}) and, loaded as /embed.js with data-reader-page, in
  * a Shadow DOM on another site; loaded as /embed.js with no page named, it reads the page it is
  * on and highlights the sentence being read in that page's own text. No framework, no build
- * step, nothing from another origin.
+ * step, nothing from another origin. In the reading view, where the voice says where its words
+ * are (the JSON's per-sentence `words`), the word being read is marked inside the sentence and
+ * a click on a word plays from it; the reader can turn that off.
  *
  * Reading tools: a "Lyt" button next to selected text (POST /api/speak), a compact bar that
  * stays in view while playing, Alt+Shift shortcuts, "Fortsæt fra …" per page and content
@@ -48,6 +50,9 @@
     ["theme", "Farver", [["", "Som enheden"], ["light", "Lyse"], ["dark", "Mørke"], ["contrast", "Høj kontrast"]]],
     ["ruler", "Læsehjælp", [["", "Ingen"], ["ruler", "Læselineal"], ["mask", "Læsemaske"]]],
   ];
+  // A word: a run between white space with a letter or digit in it (as reader.speech.words).
+  const RUN = /\S+/gu;
+  const WORDLIKE = /[\p{L}\p{N}]/u;
   const BLOCKS = "p, ul, ol, dl, table, address, blockquote, pre, figure, h1, h2, h3, h4, h5, h6";
   const RESTART_AFTER = 1.5; // seconds into a sentence after which "back" restarts it
   const REFRESH_MS = 2000;
@@ -104,6 +109,42 @@
     }
   }
 
+  // Wraps each word of a sentence (a run between white space with a letter or digit in it) in
+  // a span numbered from 0, across the sentence's links and other inline elements; a word
+  // split by them gets one span per piece, all with its number. Only when the sentence has
+  // `count` words, so that the numbers are those of the timings.
+  function wrapWords(doc, element, count) {
+    const text = element.textContent;
+    const runs = [];
+    for (const match of text.matchAll(RUN)) {
+      if (WORDLIKE.test(match[0])) runs.push([match.index, match.index + match[0].length]);
+    }
+    if (runs.length !== count) return;
+    const walker = doc.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    const nodes = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) nodes.push(node);
+    let offset = 0;
+    for (const node of nodes) {
+      const start = offset;
+      const end = start + node.data.length;
+      offset = end;
+      // From the last piece in the node to the first, so earlier offsets stay true.
+      for (let index = runs.length - 1; index >= 0; index--) {
+        const from = Math.max(runs[index][0], start);
+        const to = Math.min(runs[index][1], end);
+        if (from >= to) continue;
+        const range = doc.createRange();
+        range.setStart(node, from - start);
+        range.setEnd(node, to - start);
+        const span = doc.createElement("span");
+        span.className = "rp-word";
+        span.setAttribute("data-word", String(index));
+        range.surroundContents(span);
+      }
+    }
+    element.setAttribute("data-words", String(count));
+  }
+
   function keep(key, value) {
     try {
       localStorage.setItem(key, JSON.stringify(value));
@@ -149,6 +190,8 @@
       // Following the sentence is the reader's choice; with reduced motion it starts off.
       const still = this.win.matchMedia("(prefers-reduced-motion: reduce)").matches;
       this.follow = typeof this.view.follow === "boolean" ? this.view.follow : !still;
+      this.marking = this.view.words !== false; // the word being read is marked unless turned off
+      this.word = null; // the marked word: { element, index, spans }
       this.render();
       this.loaded = this.load();
       this.loaded.catch(() => {}); // reported when the reader presses play
@@ -182,8 +225,18 @@
           id: cue.id,
           start: cue.start_ms / 1000,
         }));
+        // Where each written word is heard, in this section's track (none from gTTS).
+        entry.words = new Map(
+          (track.timings || [])
+            .filter((cue) => cue.word_timings && cue.words && cue.words.length)
+            .map((cue) => [
+              cue.id,
+              cue.words.map((w) => ({ start: w.start_ms / 1000, end: w.end_ms / 1000 })),
+            ]),
+        );
         return entry;
       });
+      if (this.text) this.markWords();
       this.version = version(this.order);
       this.times();
       this.showSection();
@@ -312,6 +365,9 @@
             this.select,
           ),
           (this.followers = [this.toggler("Følg sætningen", "rp-follow")])[0],
+          (this.wordToggle = this.text
+            ? this.button("Fremhæv ordet", () => this.setMarking(!this.marking), "rp-words")
+            : null),
           this.pageLink,
           this.sectionLink,
         ),
@@ -477,6 +533,84 @@
 
     showFollow() {
       for (const button of this.followers) button.setAttribute("aria-pressed", String(this.follow));
+      if (this.wordToggle) this.wordToggle.setAttribute("aria-pressed", String(this.marking));
+    }
+
+    // Marking the word being read: the reader's choice, remembered like the text settings.
+    setMarking(marking) {
+      this.marking = marking;
+      this.view.words = marking;
+      keep(VIEW_KEY, this.view);
+      this.showFollow();
+      this.say(marking ? "Ordet, der læses, fremhæves." : "Ordet, der læses, fremhæves ikke.");
+      if (marking) this.followWords();
+      else this.markWord(null);
+    }
+
+    // Each word of each sentence with word timings gets a span, so that it can be marked and
+    // clicked. The text stays as it was for everything that reads it; a sentence whose words
+    // do not match its timings is left alone.
+    markWords() {
+      for (const section of this.sections) {
+        for (const [id, words] of section.words) {
+          const selector = '[data-sentence-id="' + CSS.escape(id) + '"]';
+          const element = this.text.querySelector("main " + selector);
+          if (element && !element.hasAttribute("data-words")) {
+            wrapWords(this.doc, element, words.length);
+          }
+        }
+      }
+    }
+
+    // Follows the word being read while the audio plays, frame by frame (timeupdate comes
+    // only four times a second, slower than words).
+    followWords() {
+      if (this.wordFrame || !this.marking || !this.text) return;
+      const step = () => {
+        this.wordFrame = null;
+        const audio = this.audio();
+        if (!audio || audio.paused || !this.marking) return;
+        this.showWord(audio.currentTime);
+        this.wordFrame = this.win.requestAnimationFrame(step);
+      };
+      this.wordFrame = this.win.requestAnimationFrame(step);
+    }
+
+    showWord(seconds) {
+      const section = this.sections[this.current];
+      const sentence = this.sentence;
+      const words = section && sentence && section.words.get(sentence.id);
+      if (!words || !sentence.element) return this.markWord(null);
+      let at = -1;
+      words.forEach((word, index) => {
+        if (word.start <= seconds + 0.02) at = index;
+      });
+      // In a pause after the last word said, nothing is marked.
+      if (at >= 0 && seconds > words[at].end + 0.25) at = -1;
+      return this.markWord(at >= 0 ? { element: sentence.element, index: at } : null);
+    }
+
+    // Only the class changes: nothing is announced, the sentence's own mark stays.
+    markWord(word) {
+      const before = this.word;
+      if (before && word && before.element === word.element && before.index === word.index) return;
+      if (before) for (const span of before.spans) span.classList.remove("rp-word-now");
+      this.word = null;
+      if (!word) return;
+      const spans = Array.from(word.element.querySelectorAll('[data-word="' + word.index + '"]'));
+      for (const span of spans) span.classList.add("rp-word-now");
+      this.word = { element: word.element, index: word.index, spans };
+    }
+
+    // Activating a word in the text: reading goes on from that word.
+    hearWord(sentenceId, index) {
+      const section = this.where.get(sentenceId);
+      const words = section == null ? null : this.sections[section].words.get(sentenceId);
+      if (!words || !words[index]) return this.hear(sentenceId);
+      this.stopAfter = false;
+      this.pending = null;
+      this.go(section, words[index].start, true);
+      return this.highlight(sentenceId);
     }
 
     nudge(delta) {
@@ -514,7 +648,10 @@
         const sentence = this.open && event.target.closest("[data-sentence-id]");
         const selected = String(this.win.getSelection && this.win.getSelection()).trim();
         if (sentence && !event.target.closest("a") && !selected) {
-          this.hear(sentence.getAttribute("data-sentence-id"));
+          const word = this.marking && event.target.closest("[data-word]");
+          const id = sentence.getAttribute("data-sentence-id");
+          if (word) this.hearWord(id, Number(word.getAttribute("data-word")));
+          else this.hear(id);
         }
       });
       this.text.addEventListener("keydown", (event) => {
@@ -784,6 +921,10 @@
       const mine = () => section.audio === audio && this.audio() === audio;
       audio.addEventListener("timeupdate", () => mine() && this.tick());
       audio.addEventListener("play", () => mine() && this.showState());
+      audio.addEventListener("playing", () => mine() && this.followWords());
+      audio.addEventListener("seeked", () => {
+        if (mine() && this.marking) this.showWord(audio.currentTime);
+      });
       audio.addEventListener("pause", () => {
         if (!mine()) return;
         this.busy(false);
@@ -1089,6 +1230,7 @@
       if (this.onSentence) this.onSentence(sentenceId, this.follow);
       const before = this.sentence && this.sentence.element;
       if (before) before.removeAttribute("aria-current");
+      this.markWord(null);
       if (!sentenceId) {
         this.sentence = null;
         this.caption.textContent = "";
